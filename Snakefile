@@ -1,0 +1,23 @@
+# Responsive images: every source in input_images/ in every configured width
+# and format, as results/{stem}_{width}x{height}.{format}.
+#
+#   snakemake --cores all       build everything (profiles/default is used)
+#   snakemake -n                print the plan
+#   snakemake results/NAME      build one target and what it needs
+from snakemake.utils import min_version
+
+min_version("9.27")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/resize.smk"
+include: "rules/summary.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets,

@@ -1,0 +1,123 @@
+# Helpers for the rules: config checks, source discovery, target lists and
+# input functions. The planning logic itself lives in scripts/plan.py.
+import atexit
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+sys.path.insert(0, workflow.basedir)
+
+from scripts.plan import find_sources, orphaned_outputs, plan_targets, probe_size
+from scripts.summary import end_lines, start_lines, unique_in_order
+
+
+def validate_config(config, schema):
+    """Validate ``config`` against ``schema``, with a one-line message naming the key."""
+    try:
+        validate(config, schema)
+    except WorkflowError as error:
+        cause = error.args[1] if len(error.args) > 1 else error
+        key = "/".join(str(part) for part in getattr(cause, "absolute_path", ()))
+        message = getattr(cause, "message", str(cause))
+        raise WorkflowError(
+            f"config.yaml: invalid value for '{key or '(top level)'}': {message}"
+        ) from None
+
+
+validate_config(config, "schemas/config.schema.yaml")
+
+INPUT_DIR = Path(config["input_dir"])
+OUTPUT_DIR = Path(config["output_dir"])
+LOG_DIR = OUTPUT_DIR / "logs"
+BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
+CACHE_DIR = OUTPUT_DIR / ".cache"
+TARGET_PATTERN = str(OUTPUT_DIR / "{stem}_{width}x{height}.{fmt}")
+RASTER_PATTERN = str(CACHE_DIR / "{stem}.raster")
+
+# Jobs run the scripts with this interpreter; the scripts are inputs too, so
+# editing one rebuilds what it makes (as Snakemake does for script: rules).
+PYTHON = sys.executable
+SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
+SHARED_CODE = [SCRIPTS_DIR / "imageops.py", SCRIPTS_DIR / "joblog.py"]
+DECODE_CODE = [SCRIPTS_DIR / "decode_source.py", *SHARED_CODE]
+RESIZE_CODE = [SCRIPTS_DIR / "resize_image.py", *SHARED_CODE]
+
+
+wildcard_constraints:
+    stem=r"[^/]+",
+    width=r"[1-9][0-9]*",
+    height=r"[1-9][0-9]*",
+    fmt=r"png|webp|avif|jpeg",
+
+
+def sources():
+    """Stem -> path of every source in the input folder (read once per run)."""
+    if "found" not in sources.__dict__:
+        try:
+            sources.found = find_sources(INPUT_DIR)
+        except ValueError as error:
+            raise WorkflowError(str(error)) from None
+    return sources.found
+
+
+def source_sizes():
+    """Stem -> upright size, for the sources whose header can be read."""
+    sizes = {stem: probe_size(path) for stem, path in sources().items()}
+    return {stem: size for stem, size in sizes.items() if size is not None}
+
+
+def planned_targets():
+    """Every target the current config asks for."""
+    return plan_targets(
+        source_sizes(), config["widths"], config["formats"], config["allow_upscale"]
+    )
+
+
+def all_targets(wildcards):
+    """Input of rule all: every target, plus the raster of unreadable sources,
+    so that their decode job reports why they cannot be read."""
+    unreadable = sorted(set(sources()) - set(source_sizes()))
+    return [OUTPUT_DIR / target.name for target in planned_targets()] + [
+        RASTER_PATTERN.format(stem=stem) for stem in unreadable
+    ]
+
+
+def source_path(wildcards):
+    """The source file a stem stands for."""
+    try:
+        return sources()[wildcards.stem]
+    except KeyError:
+        raise WorkflowError(
+            f"no source named '{wildcards.stem}' in '{INPUT_DIR}' "
+            f"(extensions: jpg, jpeg, png, webp, tif, tiff)"
+        ) from None
+
+
+def source_name(wildcards):
+    return str(source_path(wildcards))
+
+
+def encoder_options(wildcards):
+    """The encoder settings of one format, as JSON: a param, so changing one
+    format's settings reruns only that format's targets."""
+    return json.dumps(config["encoders"][wildcards.fmt], sort_keys=True)
+
+
+def megapixels(wildcards):
+    size = probe_size(source_path(wildcards))
+    return 0 if size is None else size[0] * size[1] / 1e6
+
+
+def decode_mem_mb(wildcards):
+    """Decoding holds the decoded image, its normalised copy and the bytes written."""
+    return int(100 + 12 * megapixels(wildcards))
+
+
+def resize_mem_mb(wildcards):
+    """Resizing maps the raster and holds the resized image and the encoder's buffers."""
+    return int(100 + 6 * megapixels(wildcards))

@@ -1,0 +1,48 @@
+# Decode each source once, then make every target from that raster.
+
+
+rule decode_source:
+    """Decode one source into the uncompressed raster its resize jobs share.
+
+    The raster is kept (not temp): a temp() intermediate would be re-created
+    whenever a width is added and would then rebuild every target of the source.
+    """
+    input:
+        source=source_path,
+        code=DECODE_CODE,
+    output:
+        RASTER_PATTERN,
+    log:
+        LOG_DIR / "decode_source" / "{stem}.log",
+    resources:
+        mem_mb=decode_mem_mb,
+    params:
+        max_pixels=config["max_pixels"],
+    shell:
+        "{PYTHON:q} {input.code[0]:q} {input.source:q} {output:q}"
+        " --max-pixels {params.max_pixels} --log {log:q}"
+
+
+rule resize_image:
+    """Resize one decoded source to one width and encode it in one format."""
+    input:
+        raster=RASTER_PATTERN,
+        code=RESIZE_CODE,
+    output:
+        TARGET_PATTERN,
+    log:
+        LOG_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.log",
+    benchmark:
+        BENCHMARK_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.tsv"
+    resources:
+        mem_mb=resize_mem_mb,
+    params:
+        encoder=encoder_options,
+        background=config["background"],
+        reducing_gap=config["reducing_gap"],
+        source=source_name,
+    shell:
+        "{PYTHON:q} {input.code[0]:q} {input.raster:q} {output:q}"
+        " --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
+        " --options {params.encoder:q} --background {params.background:q}"
+        " --reducing-gap {params.reducing_gap} --source {params.source:q} --log {log:q}"

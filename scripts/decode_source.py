@@ -1,0 +1,58 @@
+"""Decode one source image once into the uncompressed raster its resizes share.
+
+    python scripts/decode_source.py SOURCE RASTER [--max-pixels N] [--log LOG]
+
+The raster holds the upright, sRGB, 8-bit pixels (see imageops.normalize), so
+every resize job maps it instead of decoding the source again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.imageops import normalize, write_raster
+from scripts.joblog import run_job
+
+
+def decode_source(source: Path, raster: Path, max_pixels: int | None = None) -> str:
+    """Decode ``source``, normalise it and write it to ``raster``; describe the result."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with Image.open(source) as im:
+        if max_pixels is not None and im.width * im.height > max_pixels:
+            msg = (
+                f"{im.width}x{im.height} is {im.width * im.height:,} pixels, "
+                f"above the limit of {max_pixels:,} (config max_pixels)"
+            )
+            raise Image.DecompressionBombError(msg)
+        original_mode = im.mode
+        upright = normalize(im)
+        write_raster(upright, raster)
+    return (
+        f"decoded {source} ({original_mode}) -> {raster} "
+        f"{upright.width}x{upright.height} {upright.mode}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("raster", type=Path)
+    parser.add_argument("--max-pixels", type=int, default=None)
+    parser.add_argument("--log", type=Path, default=None)
+    args = parser.parse_args(argv)
+    return run_job(
+        lambda: decode_source(args.source, args.raster, args.max_pixels),
+        args.log,
+        str(args.source),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

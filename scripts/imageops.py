@@ -1,0 +1,220 @@
+"""Pure image operations shared by the decode and resize steps.
+
+Everything here takes plain paths, sizes and Pillow images, and returns new
+images or writes one file atomically, so pytest can import and test it without
+Snakemake.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+#: Modes kept in the decoded raster: every source is normalised to one of them.
+RASTER_MODES = ("L", "LA", "RGB", "RGBA")
+
+#: File formats the workflow can write, keyed by the extension used in target names.
+PILLOW_FORMATS = {"png": "PNG", "webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG"}
+
+_RASTER_MAGIC = b"RIMG1\n"
+_RASTER_HEADER = struct.Struct("<6s4sII")
+
+
+def calculate_new_height(orig_width: int, orig_height: int, new_width: int) -> int:
+    """Height that keeps the aspect ratio at ``new_width``, rounded up, at least 1.
+
+    Exact integer arithmetic: ceil(new_width * orig_height / orig_width).
+    """
+    for name, value in (
+        ("orig_width", orig_width),
+        ("orig_height", orig_height),
+        ("new_width", new_width),
+    ):
+        if value <= 0:
+            msg = f"{name} must be a positive number of pixels, got {value}"
+            raise ValueError(msg)
+    return max(1, -(-new_width * orig_height // orig_width))
+
+
+def oriented_size(im: Image.Image) -> tuple[int, int]:
+    """Size of ``im`` once its EXIF orientation is applied, without decoding pixels."""
+    from PIL import ExifTags
+
+    orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
+    width, height = im.size
+    if orientation in (5, 6, 7, 8):
+        return height, width
+    return width, height
+
+
+def _to_srgb(im: Image.Image) -> Image.Image:
+    """Convert pixels with an embedded ICC profile to sRGB; drop the profile."""
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        return im
+    from PIL import ImageCms
+
+    try:
+        src_profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except (OSError, ImageCms.PyCMSError):
+        # An unreadable profile is ignored, as browsers do.
+        return im
+    out_mode = {"CMYK": "RGB", "LA": "RGBA", "L": "RGB"}.get(im.mode, im.mode)
+    if im.mode in ("L", "LA"):
+        # Grey ICC profiles cannot be converted straight to an RGB profile by
+        # every LittleCMS build; grey pixels are device grey in practice.
+        return im
+    try:
+        converted = ImageCms.profileToProfile(
+            im,
+            src_profile,
+            ImageCms.createProfile("sRGB"),
+            renderingIntent=ImageCms.Intent.PERCEPTUAL,
+            outputMode=out_mode,
+        )
+    except ImageCms.PyCMSError:
+        return im
+    assert converted is not None
+    converted.info.pop("icc_profile", None)
+    return converted
+
+
+def _sixteen_bit_to_l(im: Image.Image) -> Image.Image:
+    """Scale a 16- or 32-bit grey image down to 8-bit ``L``."""
+    if im.mode == "F":
+        return im.convert("L")
+    as_int = im.convert("I") if im.mode != "I" else im
+    lo, hi = as_int.getextrema()
+    scale = 1 / 256 if hi > 255 else 1
+    return as_int.point(lambda value: value * scale).convert("L")
+
+
+def normalize(im: Image.Image) -> Image.Image:
+    """Return the upright, sRGB, 8-bit version of a decoded source image.
+
+    EXIF orientation is applied first; palette and 1-bit images are converted
+    before any resampling; CMYK, 16-bit and float images become 8-bit RGB or L;
+    transparency is kept as an alpha channel.
+    """
+    from PIL import ImageOps
+
+    im = ImageOps.exif_transpose(im)
+    im = _to_srgb(im)
+    if im.mode in RASTER_MODES:
+        return im
+    if im.mode == "P":
+        has_alpha = "transparency" in im.info or im.palette.mode == "RGBA"
+        return im.convert("RGBA" if has_alpha else "RGB")
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode == "PA":
+        return im.convert("RGBA")
+    if im.mode in ("La", "RGBa"):
+        return im.convert(im.mode.upper())
+    if im.mode.startswith("I") or im.mode == "F":
+        return _sixteen_bit_to_l(im)
+    # CMYK without a profile, YCbCr, LAB, HSV and anything else Pillow can convert.
+    return im.convert("RGB")
+
+
+def resize_to_width(
+    im: Image.Image, width: int, height: int, reducing_gap: float | None = 3.0
+) -> Image.Image:
+    """Resample ``im`` to exactly ``width`` x ``height`` with Lanczos.
+
+    ``reducing_gap`` lets Pillow box-reduce by an integer factor first, which is
+    much faster for large reductions and, at 3.0, indistinguishable from a
+    full Lanczos pass (Pillow's documentation).
+    """
+    if im.size == (width, height):
+        return im.copy()
+    return im.resize(
+        (width, height), Image.Resampling.LANCZOS, reducing_gap=reducing_gap
+    )
+
+
+def flatten(im: Image.Image, background: str) -> Image.Image:
+    """Composite an image with alpha onto an opaque ``background`` colour."""
+    if im.mode not in ("LA", "RGBA"):
+        return im
+    rgba = im.convert("RGBA")
+    canvas = Image.new("RGBA", im.size, background)
+    canvas.alpha_composite(rgba)
+    return canvas.convert("RGB" if im.mode == "RGBA" else "L")
+
+
+def prepare_for_format(im: Image.Image, fmt: str, background: str) -> Image.Image:
+    """Adapt the image mode to what the encoder of ``fmt`` accepts."""
+    if fmt == "jpeg":
+        return flatten(im, background)
+    if fmt == "avif" and im.mode in ("L", "LA"):
+        return im.convert("RGB" if im.mode == "L" else "RGBA")
+    return im
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(file_object)`` on a temporary file, then rename it to ``path``.
+
+    The temporary file lives in the same directory, so the rename is atomic:
+    a crash leaves either the old file or the new one, never a truncated one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(tmp_path, "wb") as handle:
+            write(handle)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def save_image(im: Image.Image, path: Path, fmt: str, options: Mapping[str, Any], background: str = "#ffffff") -> None:
+    """Encode ``im`` as ``fmt`` with the encoder ``options`` and write it atomically."""
+    if fmt not in PILLOW_FORMATS:
+        msg = f"unknown output format {fmt!r}; expected one of {sorted(PILLOW_FORMATS)}"
+        raise ValueError(msg)
+    ready = prepare_for_format(im, fmt, background)
+    pillow_format = PILLOW_FORMATS[fmt]
+    atomic_write(path, lambda handle: ready.save(handle, format=pillow_format, **options))
+
+
+def write_raster(im: Image.Image, path: Path) -> None:
+    """Store a normalised image uncompressed, so resize jobs skip decoding."""
+    if im.mode not in RASTER_MODES:
+        msg = f"raster mode must be one of {RASTER_MODES}, got {im.mode!r}"
+        raise ValueError(msg)
+    header = _RASTER_HEADER.pack(_RASTER_MAGIC, im.mode.encode().ljust(4), *im.size)
+
+    def write(handle) -> None:
+        handle.write(header)
+        handle.write(im.tobytes())
+
+    atomic_write(path, write)
+
+
+def read_raster(path: Path) -> Image.Image:
+    """Map a raster written by :func:`write_raster` into memory, without copying."""
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if len(mapped) < _RASTER_HEADER.size:
+        msg = f"{path}: not a raster file (too short)"
+        raise ValueError(msg)
+    magic, raw_mode, width, height = _RASTER_HEADER.unpack_from(mapped)
+    mode = raw_mode.decode().strip()
+    if magic != _RASTER_MAGIC or mode not in RASTER_MODES:
+        msg = f"{path}: not a raster file (bad header)"
+        raise ValueError(msg)
+    expected = _RASTER_HEADER.size + width * height * len(mode)
+    if len(mapped) != expected:
+        msg = f"{path}: raster is {len(mapped)} bytes, expected {expected}"
+        raise ValueError(msg)
+    data = memoryview(mapped)[_RASTER_HEADER.size :]
+    return Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)

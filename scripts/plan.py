@@ -1,0 +1,110 @@
+"""Target planning: which sources exist and which files the workflow makes of them.
+
+Used by ``rules/common.smk`` while Snakemake parses the workflow, so it only
+reads image headers (no pixel is decoded) and does no other I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from scripts.imageops import PILLOW_FORMATS, calculate_new_height, oriented_size
+
+#: Source file extensions, compared case-insensitively; other files are ignored.
+SOURCE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"})
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """One output file: ``{stem}_{width}x{height}.{fmt}``."""
+
+    stem: str
+    width: int
+    height: int
+    fmt: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.stem}_{self.width}x{self.height}.{self.fmt}"
+
+
+def find_sources(input_dir: Path) -> dict[str, Path]:
+    """Map each source's stem to its path, for the image files directly in ``input_dir``.
+
+    Hidden files and files with other extensions are ignored. Two sources with
+    the same stem would write the same targets, so they are refused.
+    """
+    if not input_dir.is_dir():
+        return {}
+    sources: dict[str, Path] = {}
+    for path in sorted(input_dir.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() not in SOURCE_SUFFIXES:
+            continue
+        if not path.is_file():
+            continue
+        if path.stem in sources:
+            msg = (
+                f"{sources[path.stem]} and {path} have the same stem {path.stem!r} "
+                "and would write the same targets; rename one of them"
+            )
+            raise ValueError(msg)
+        sources[path.stem] = path
+    return sources
+
+
+@cache
+def probe_size(path: Path) -> tuple[int, int] | None:
+    """Upright (EXIF-rotated) size of an image from its header, or None if unreadable."""
+    try:
+        with Image.open(path) as im:
+            return oriented_size(im)
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        return None
+
+
+def planned_widths(source_width: int, widths: Iterable[int], allow_upscale: bool = False) -> list[int]:
+    """Widths to make of a source ``source_width`` pixels wide, largest first.
+
+    Without upscaling, configured widths wider than the source are dropped and
+    the source's own width is made instead, so the largest available size is
+    always there (as eleventy-img does).
+    """
+    wanted = set(widths)
+    if not allow_upscale and any(width > source_width for width in wanted):
+        wanted = {width for width in wanted if width <= source_width} | {source_width}
+    return sorted(wanted, reverse=True)
+
+
+def plan_targets(
+    sizes: Mapping[str, tuple[int, int]],
+    widths: Iterable[int],
+    formats: Iterable[str],
+    allow_upscale: bool = False,
+) -> list[Target]:
+    """Every target for sources of known upright ``sizes`` (stem -> (width, height))."""
+    widths = list(widths)
+    formats = list(formats)
+    targets = []
+    for stem, (source_width, source_height) in sorted(sizes.items()):
+        for width in planned_widths(source_width, widths, allow_upscale):
+            height = calculate_new_height(source_width, source_height, width)
+            targets.extend(Target(stem, width, height, fmt) for fmt in formats)
+    return targets
+
+
+def orphaned_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:
+    """Image files in ``output_dir`` that no current target accounts for."""
+    if not output_dir.is_dir():
+        return []
+    keep = {Path(path) for path in expected}
+    suffixes = {f".{fmt}" for fmt in PILLOW_FORMATS}
+    return sorted(
+        path
+        for path in output_dir.iterdir()
+        if path.is_file() and path.suffix in suffixes and path not in keep
+    )

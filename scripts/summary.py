@@ -1,0 +1,66 @@
+"""Run summary: the lines printed at the start and the end of every run.
+
+Pure functions over plain values; rules/summary.smk feeds them from
+Snakemake's DAG, in the spirit of the original script's log:
+
+    --- Mode: PARALLEL (2 cores) ---
+    Found 3 source(s) in 'input_images'.
+    -> 3 source(s) to process, 66 target(s) to build.
+    ...
+    Built 66 target(s) in 12.34 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+def describe_mode(cores: int) -> str:
+    """``SEQUENTIAL`` for one core, ``PARALLEL (N cores)`` otherwise."""
+    return "SEQUENTIAL (1 core)" if cores <= 1 else f"PARALLEL ({cores} cores)"
+
+
+def start_lines(
+    cores: int,
+    input_dir: str,
+    sources_found: int,
+    sources_to_process: int,
+    targets_to_build: int,
+    dry_run: bool = False,
+) -> list[str]:
+    """What the run is about to do."""
+    verb = "would build" if dry_run else "to build"
+    return [
+        f"--- Mode: {describe_mode(cores)}{' (dry run)' if dry_run else ''} ---",
+        f"Found {sources_found} source(s) in '{input_dir}'.",
+        f"-> {sources_to_process} source(s) to process, {targets_to_build} target(s) {verb}.",
+    ]
+
+
+def end_lines(
+    elapsed: float,
+    built: int,
+    failed_sources: Sequence[str],
+    orphans: Sequence[str] = (),
+    orphan_hint: str = "",
+) -> list[str]:
+    """What the run did, which sources failed, and what is left over."""
+    lines = []
+    if built == 0 and not failed_sources:
+        lines.append("Nothing to build: every target is up to date.")
+    else:
+        lines.append(f"Built {built} target(s).")
+    if failed_sources:
+        lines.append(f"FAILED: {len(failed_sources)} source(s): {', '.join(failed_sources)}")
+    if orphans:
+        shown = ", ".join(orphans[:5]) + (", ..." if len(orphans) > 5 else "")
+        lines.append(f"{len(orphans)} orphaned output(s) no source or setting makes any more: {shown}")
+        if orphan_hint:
+            lines.append(f"   remove them with: {orphan_hint}")
+    lines.append(f"Done in {elapsed:.2f} s.")
+    return lines
+
+
+def unique_in_order(items: Iterable[str]) -> list[str]:
+    """``items`` without repeats, first occurrence first."""
+    return list(dict.fromkeys(items))
