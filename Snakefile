@@ -15,6 +15,14 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/resize.smk"
 include: "rules/summary.smk"
+include: "rules/orphans.smk"
+
+
+wildcard_constraints:
+    stem=r"[^/]+",
+    width=r"[1-9][0-9]*",
+    height=r"[1-9][0-9]*",
+    fmt=r"png|webp|avif|jpeg",
 
 
 rule all:

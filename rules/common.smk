@@ -1,6 +1,5 @@
 # Helpers for the rules: config checks, source discovery, target lists and
 # input functions. The planning logic itself lives in scripts/plan.py.
-import atexit
 import json
 import os
 import sys
@@ -14,6 +13,7 @@ sys.path.insert(0, workflow.basedir)
 
 from scripts.plan import find_sources, orphaned_outputs, plan_targets, probe_size
 from scripts.summary import end_lines, start_lines, unique_in_order
+from snakemake_interface_executor_plugins.settings import ExecMode
 
 
 def validate_config(config, schema):
@@ -21,8 +21,8 @@ def validate_config(config, schema):
     try:
         validate(config, schema)
     except WorkflowError as error:
-        cause = error.args[1] if len(error.args) > 1 else error
-        key = "/".join(str(part) for part in getattr(cause, "absolute_path", ()))
+        cause = error.__context__ or error  # jsonschema's ValidationError
+        key = ".".join(str(part) for part in getattr(cause, "absolute_path", ()))
         message = getattr(cause, "message", str(cause))
         raise WorkflowError(
             f"config.yaml: invalid value for '{key or '(top level)'}': {message}"
@@ -39,20 +39,13 @@ CACHE_DIR = OUTPUT_DIR / ".cache"
 TARGET_PATTERN = str(OUTPUT_DIR / "{stem}_{width}x{height}.{fmt}")
 RASTER_PATTERN = str(CACHE_DIR / "{stem}.raster")
 
-# Jobs run the scripts with this interpreter; the scripts are inputs too, so
-# editing one rebuilds what it makes (as Snakemake does for script: rules).
-PYTHON = sys.executable
+# Jobs run `python` from PATH (the uv environment, or the rule's conda env).
+# The scripts are inputs, so editing one rebuilds what it makes, as Snakemake
+# does for script: rules.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 SHARED_CODE = [SCRIPTS_DIR / "imageops.py", SCRIPTS_DIR / "joblog.py"]
 DECODE_CODE = [SCRIPTS_DIR / "decode_source.py", *SHARED_CODE]
 RESIZE_CODE = [SCRIPTS_DIR / "resize_image.py", *SHARED_CODE]
-
-
-wildcard_constraints:
-    stem=r"[^/]+",
-    width=r"[1-9][0-9]*",
-    height=r"[1-9][0-9]*",
-    fmt=r"png|webp|avif|jpeg",
 
 
 def sources():
@@ -79,7 +72,7 @@ def planned_targets():
 
 
 def all_targets(wildcards):
-    """Input of rule all: every target, plus the raster of unreadable sources,
+    """Every target, plus the raster of each unreadable source (input of `all`),
     so that their decode job reports why they cannot be read."""
     unreadable = sorted(set(sources()) - set(source_sizes()))
     return [OUTPUT_DIR / target.name for target in planned_targets()] + [
@@ -121,3 +114,73 @@ def decode_mem_mb(wildcards):
 def resize_mem_mb(wildcards):
     """Resizing maps the raster and holds the resized image and the encoder's buffers."""
     return int(100 + 6 * megapixels(wildcards))
+
+
+# Run summary (scripts/summary.py holds the wording).
+RUN_STARTED = time.monotonic()
+ORPHAN_HINT = "snakemake --cores 1 remove_orphans"
+
+
+def say(lines):
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
+
+
+def jobs_of(jobs, *rule_names):
+    return [job for job in jobs if job.rule.name in rule_names]
+
+
+def orphans():
+    """Variants in the output folder that the current sources and config no longer make."""
+    expected = [OUTPUT_DIR / target.name for target in planned_targets()]
+    return [path.name for path in orphaned_outputs(OUTPUT_DIR, expected)]
+
+
+def orphan_paths(wildcards):
+    return [str(OUTPUT_DIR / name) for name in orphans()]
+
+
+def print_start_summary():
+    print_start_summary.done = True
+    pending = list(workflow.dag.needrun_jobs(exclude_finished=False))
+    say(
+        start_lines(
+            cores=workflow.cores,
+            input_dir=str(INPUT_DIR),
+            sources_found=len(sources()),
+            sources_to_process=len(
+                unique_in_order(
+                    job.wildcards.stem
+                    for job in jobs_of(pending, "decode_source", "resize_image")
+                )
+            ),
+            targets_to_build=len(jobs_of(pending, "resize_image")),
+            dry_run=workflow.dryrun,
+        )
+    )
+
+
+def print_end_summary():
+    scheduler = getattr(workflow, "scheduler", None)
+    failed = jobs_of(getattr(scheduler, "failed", ()), "decode_source", "resize_image")
+    say(
+        end_lines(
+            elapsed=time.monotonic() - RUN_STARTED,
+            built=len(jobs_of(workflow.dag.finished_jobs, "resize_image")),
+            failed_sources=unique_in_order(
+                str(sources().get(job.wildcards.stem, job.wildcards.stem))
+                for job in failed
+            ),
+            orphans=orphans(),
+            orphan_hint=ORPHAN_HINT,
+        )
+    )
+
+
+def print_summary_at_exit():
+    """Runs with nothing to build, and dry runs, never reach onstart."""
+    if workflow.dag is None or getattr(print_start_summary, "done", False):
+        return
+    print_start_summary()
+    if not workflow.dryrun:
+        print_end_summary()

@@ -14,12 +14,14 @@ rule decode_source:
         RASTER_PATTERN,
     log:
         LOG_DIR / "decode_source" / "{stem}.log",
+    conda:
+        "envs/pillow.yaml"
     resources:
         mem_mb=decode_mem_mb,
     params:
         max_pixels=config["max_pixels"],
     shell:
-        "{PYTHON:q} {input.code[0]:q} {input.source:q} {output:q}"
+        "python {input.code[0]:q} {input.source:q} {output:q}"
         " --max-pixels {params.max_pixels} --log {log:q}"
 
 
@@ -34,6 +36,8 @@ rule resize_image:
         LOG_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.log",
     benchmark:
         BENCHMARK_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.tsv"
+    conda:
+        "envs/pillow.yaml"
     resources:
         mem_mb=resize_mem_mb,
     params:
@@ -42,7 +46,7 @@ rule resize_image:
         reducing_gap=config["reducing_gap"],
         source=source_name,
     shell:
-        "{PYTHON:q} {input.code[0]:q} {input.raster:q} {output:q}"
+        "python {input.code[0]:q} {input.raster:q} {output:q}"
         " --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
         " --options {params.encoder:q} --background {params.background:q}"
         " --reducing-gap {params.reducing_gap} --source {params.source:q} --log {log:q}"

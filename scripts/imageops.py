@@ -7,6 +7,7 @@ Snakemake.
 
 from __future__ import annotations
 
+import importlib
 import io
 import mmap
 import os
@@ -22,6 +23,15 @@ RASTER_MODES = ("L", "LA", "RGB", "RGBA")
 
 #: File formats the workflow can write, keyed by the extension used in target names.
 PILLOW_FORMATS = {"png": "PNG", "webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG"}
+
+#: The Pillow plugin of each format. Importing just that one before saving saves
+#: every resize job the ~70 ms Pillow spends importing all its plugins.
+_PLUGINS = {
+    "png": "PIL.PngImagePlugin",
+    "webp": "PIL.WebPImagePlugin",
+    "avif": "PIL.AvifImagePlugin",
+    "jpeg": "PIL.JpegImagePlugin",
+}
 
 _RASTER_MAGIC = b"RIMG1\n"
 _RASTER_HEADER = struct.Struct("<6s4sII")
@@ -181,6 +191,10 @@ def save_image(im: Image.Image, path: Path, fmt: str, options: Mapping[str, Any]
     if fmt not in PILLOW_FORMATS:
         msg = f"unknown output format {fmt!r}; expected one of {sorted(PILLOW_FORMATS)}"
         raise ValueError(msg)
+    importlib.import_module(_PLUGINS[fmt])
+    # Image.save() first imports Pillow's five common plugins (~30 ms) for
+    # format detection; the format is explicit and its plugin loaded, so skip it.
+    Image._initialized = max(Image._initialized, 1)
     ready = prepare_for_format(im, fmt, background)
     pillow_format = PILLOW_FORMATS[fmt]
     atomic_write(path, lambda handle: ready.save(handle, format=pillow_format, **options))

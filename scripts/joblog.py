@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +13,12 @@ from PIL import Image
 INPUT_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 
+def one_line(error: BaseException) -> str:
+    """The first line of an exception's message, or its type if it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def run_job(action: Callable[[], str], log_path: Path | None, subject: str) -> int:
     """Run ``action`` and return a process exit code.
 
@@ -20,22 +26,15 @@ def run_job(action: Callable[[], str], log_path: Path | None, subject: str) -> i
     job's log. On a bad input the job prints one line to stderr that names
     ``subject`` and the cause, writes the same line to its log, and exits 1.
     """
-    handlers: list[logging.Handler] = []
+    try:
+        line = f"INFO {action()}"
+        status = 0
+    except INPUT_ERRORS as error:
+        line = f"ERROR {subject}: {one_line(error)}"
+        print(line, file=sys.stderr)
+        status = 1
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        handlers=handlers or [logging.NullHandler()],
-        force=True,
-    )
-    try:
-        logging.info(action())
-    except INPUT_ERRORS as error:
-        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        line = f"ERROR {subject}: {cause}"
-        logging.error(line)
-        print(line, file=sys.stderr)
-        return 1
-    return 0
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log_path.write_text(f"{stamp} {line}\n", encoding="utf-8")
+    return status

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Time the workflow against the hand-rolled process pool on one corpus.
+
+    uv run python benchmarks/compare.py CORPUS_DIR [--rounds 3] [--cores N] [--no-sequential]
+
+Each round runs, alternately, the workflow (`snakemake --cores C`, from empty
+results/ and .snakemake/ metadata, Snakemake's start-up included) and the
+reference pool (benchmarks/pool_reference.py, C workers), at C = 1 and C = N.
+Both get the same widths, formats and encoder settings, from config.yaml.
+Prints the median wall time of each, the workflow/reference ratios, and the
+output bytes per format of both (a speed-up only counts if the workflow's
+outputs are no larger than the reference's, within 2%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "profiles")
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A private copy of the workflow, so runs never touch the checkout's results/."""
+    dest.mkdir(parents=True)
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def bytes_per_format(folder: Path) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for path in folder.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            totals[path.suffix.lstrip(".")] += path.stat().st_size
+    return dict(totals)
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def run_pipeline(workdir: Path, corpus: Path, cores: int) -> tuple[float, dict[str, int]]:
+    for leftover in ("results", ".snakemake"):
+        shutil.rmtree(workdir / leftover, ignore_errors=True)
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all",
+           "--config", f"input_dir={corpus}"]
+    elapsed = timed(cmd, workdir)
+    return elapsed, bytes_per_format(workdir / "results")
+
+
+def run_reference(workdir: Path, corpus: Path, cores: int, config: dict) -> tuple[float, dict[str, int]]:
+    out = workdir / "reference"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        sys.executable, str(ROOT / "benchmarks" / "pool_reference.py"), str(corpus), str(out), str(cores),
+        "--widths", ",".join(map(str, config["widths"])),
+        "--formats", ",".join(config["formats"]),
+        "--encoders", json.dumps(config.get("encoders", {})),
+    ]
+    elapsed = timed(cmd, workdir)
+    return elapsed, bytes_per_format(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cores", type=int, default=os.cpu_count())
+    parser.add_argument("--no-sequential", action="store_true", help="only time C = N")
+    args = parser.parse_args()
+    corpus = args.corpus.resolve()
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    core_counts = [args.cores] if args.no_sequential else [1, args.cores]
+    times: dict[tuple[str, int], list[float]] = defaultdict(list)
+    sizes: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
+        workdir = copy_workflow(Path(tmp) / "workflow")
+        for round_number in range(1, args.rounds + 1):
+            for cores in core_counts:
+                for name in ("workflow", "reference"):
+                    if name == "workflow":
+                        elapsed, sizes[name] = run_pipeline(workdir, corpus, cores)
+                    else:
+                        elapsed, sizes[name] = run_reference(workdir, corpus, cores, config)
+                    times[(name, cores)].append(elapsed)
+                    print(f"round {round_number}: {name:9} --cores {cores}: {elapsed:7.2f} s", flush=True)
+    print()
+    print(f"corpus: {corpus} ({len(list(corpus.iterdir()))} files), medians of {args.rounds} round(s)")
+    print(f"{'cores':>5} {'workflow s':>11} {'reference s':>12} {'ratio':>7}")
+    for cores in core_counts:
+        pipeline = statistics.median(times[("workflow", cores)])
+        reference = statistics.median(times[("reference", cores)])
+        print(f"{cores:>5} {pipeline:>11.2f} {reference:>12.2f} {pipeline / reference:>7.2f}")
+    print()
+    print(f"{'format':>6} {'workflow bytes':>15} {'reference bytes':>16} {'ratio':>7}")
+    all_ok = True
+    for fmt in sorted(set(sizes["workflow"]) | set(sizes["reference"])):
+        ours, theirs = sizes["workflow"].get(fmt, 0), sizes["reference"].get(fmt, 0)
+        ratio = ours / theirs if theirs else float("inf")
+        all_ok &= ratio <= 1.02
+        print(f"{fmt:>6} {ours:>15,} {theirs:>16,} {ratio:>7.3f}")
+    print("outputs no larger than the reference (within 2%):", "yes" if all_ok else "NO")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

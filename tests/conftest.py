@@ -1,0 +1,93 @@
+"""Shared helpers: tiny generated images and a private copy of the workflow."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "profiles")
+
+#: Small widths keep the end-to-end runs fast.
+TEST_WIDTHS = [40, 20, 10]
+
+
+def make_image(path: Path, size=(64, 48), mode="RGB", color=(200, 30, 30), **save_args) -> Path:
+    """Write a solid image with a gradient row, so encoders have something to do."""
+    im = Image.new(mode, size, color)
+    if mode in ("RGB", "RGBA"):
+        for x in range(size[0]):
+            im.putpixel((x, 0), (x % 256, 0, 0) + ((255,) if mode == "RGBA" else ()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, **save_args)
+    return path
+
+
+def job_environment() -> dict[str, str]:
+    """The environment with this interpreter's folder first on PATH, as `uv run` sets it,
+    so the jobs' `python` is the one with Pillow."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+class Workflow:
+    """A copy of the workflow in a temporary folder, run with the real Snakemake."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True)
+        for name in WORKFLOW_FILES:
+            src = ROOT / name
+            if src.is_dir():
+                shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(src, root / name)
+        self.inputs = root / "input_images"
+        self.results = root / "results"
+        self.set_config(widths=TEST_WIDTHS)
+
+    @property
+    def config(self) -> dict:
+        return yaml.safe_load((self.root / "config.yaml").read_text())
+
+    def set_config(self, **changes) -> None:
+        config = self.config
+        config.update(changes)
+        (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+        done = subprocess.run(
+            cmd, cwd=self.root, env=job_environment(), capture_output=True, text=True, timeout=600
+        )
+        if check and done.returncode != 0:
+            pytest.fail(f"snakemake {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def outputs(self) -> dict[str, tuple[int, int]]:
+        """Name -> (inode, mtime_ns) of every variant: a rewritten file changes both."""
+        if not self.results.is_dir():
+            return {}
+        return {
+            path.name: (path.stat().st_ino, path.stat().st_mtime_ns)
+            for path in self.results.iterdir()
+            if path.is_file() and not path.name.startswith(".")
+        }
+
+
+def changed(before: dict, after: dict) -> set[str]:
+    """Names written or rewritten between two snapshots."""
+    return {name for name, stat in after.items() if before.get(name) != stat}
+
+
+@pytest.fixture
+def workflow(tmp_path: Path) -> Workflow:
+    return Workflow(tmp_path / "wf")

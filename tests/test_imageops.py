@@ -1,0 +1,139 @@
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from scripts.imageops import (
+    atomic_write,
+    flatten,
+    normalize,
+    read_raster,
+    resize_to_width,
+    save_image,
+    write_raster,
+)
+
+
+def assert_image(im: Image.Image, size, mode):
+    assert im.size == size
+    assert im.mode == mode
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected_mode"),
+    [
+        ("RGB", "RGB"),
+        ("RGBA", "RGBA"),
+        ("L", "L"),
+        ("LA", "LA"),
+        ("1", "L"),
+        ("P", "RGB"),
+        ("CMYK", "RGB"),
+        ("I;16", "L"),
+        ("I", "L"),
+        ("F", "L"),
+    ],
+)
+def test_normalize_gives_an_8_bit_mode(mode, expected_mode):
+    assert_image(normalize(Image.new(mode, (4, 3))), (4, 3), expected_mode)
+
+
+def test_normalize_keeps_palette_transparency_as_alpha():
+    im = Image.new("P", (4, 3), 1)
+    im.info["transparency"] = 1
+    out = normalize(im)
+    assert_image(out, (4, 3), "RGBA")
+    assert out.getpixel((0, 0))[3] == 0
+
+
+def test_normalize_scales_16_bit_grey_to_8_bit():
+    im = Image.new("I;16", (2, 1), 65535)
+    assert normalize(im).getpixel((0, 0)) == 255
+
+
+def test_normalize_applies_exif_orientation():
+    im = Image.new("RGB", (4, 2), (255, 0, 0))
+    im.putpixel((0, 0), (0, 0, 255))
+    exif = im.getexif()
+    exif[0x0112] = 6
+    im.info["exif"] = exif.tobytes()
+    out = normalize(im)
+    assert_image(out, (2, 4), "RGB")
+    assert out.getpixel((1, 0)) == (0, 0, 255)
+
+
+def test_resize_to_width_gives_exact_size():
+    out = resize_to_width(Image.new("RGB", (640, 480), (10, 20, 30)), 50, 38)
+    assert_image(out, (50, 38), "RGB")
+    assert out.getpixel((25, 19)) == (10, 20, 30)
+
+
+def test_resize_to_width_keeps_transparent_pixels_clean():
+    im = Image.new("RGBA", (100, 100), (255, 0, 0, 0))
+    im.paste((0, 0, 255, 255), (50, 0, 100, 100))
+    out = resize_to_width(im, 10, 10)
+    # Premultiplied resampling: no red bleeds into the opaque blue half.
+    red, _, blue, alpha = out.getpixel((9, 5))
+    assert (red, blue, alpha) == (0, 255, 255)
+
+
+def test_flatten_composites_alpha_onto_the_background():
+    im = Image.new("RGBA", (2, 2), (0, 0, 0, 0))
+    assert flatten(im, "#ff0000").getpixel((0, 0)) == (255, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "expected_format", "expected_mode"),
+    [
+        ("png", "RGBA", "PNG", "RGBA"),
+        ("webp", "RGBA", "WEBP", "RGBA"),
+        ("webp", "RGB", "WEBP", "RGB"),
+        ("avif", "RGB", "AVIF", "RGB"),
+        ("avif", "L", "AVIF", "RGB"),
+        ("jpeg", "RGBA", "JPEG", "RGB"),
+        ("jpeg", "L", "JPEG", "L"),
+    ],
+)
+def test_save_image_writes_the_requested_format(tmp_path: Path, fmt, mode, expected_format, expected_mode):
+    path = tmp_path / f"out.{fmt}"
+    save_image(Image.new(mode, (8, 6)), path, fmt, {})
+    with Image.open(path) as im:
+        assert im.format == expected_format
+        assert_image(im, (8, 6), expected_mode)
+    assert [p.name for p in tmp_path.iterdir()] == [f"out.{fmt}"]
+
+
+def test_save_image_refuses_an_unknown_format(tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown output format 'gif'"):
+        save_image(Image.new("RGB", (2, 2)), tmp_path / "x.gif", "gif", {})
+
+
+def test_atomic_write_leaves_nothing_behind_on_error(tmp_path: Path):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+
+    def failing_write(handle):
+        handle.write(b"partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, failing_write)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_raster_round_trip_keeps_pixels(tmp_path: Path, mode):
+    im = Image.effect_noise((13, 7), 64).convert(mode)
+    write_raster(im, tmp_path / "x.raster")
+    back = read_raster(tmp_path / "x.raster")
+    assert_image(back, (13, 7), mode)
+    assert back.tobytes() == im.tobytes()
+
+
+def test_read_raster_refuses_a_truncated_file(tmp_path: Path):
+    write_raster(Image.new("RGB", (10, 10)), tmp_path / "x.raster")
+    data = (tmp_path / "x.raster").read_bytes()
+    (tmp_path / "x.raster").write_bytes(data[:-5])
+    with pytest.raises(ValueError, match="expected"):
+        read_raster(tmp_path / "x.raster")

@@ -1,0 +1,86 @@
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import make_image
+from scripts.plan import Target, find_sources, orphaned_outputs, plan_targets, planned_widths, probe_size
+
+DEFAULT_WIDTHS = [4000, 2500, 1928, 992, 768, 576, 480, 260, 150, 100, 50]
+
+
+@pytest.mark.parametrize(
+    ("source_width", "allow_upscale", "expected"),
+    [
+        (5184, False, DEFAULT_WIDTHS),
+        (1920, False, [1920, 992, 768, 576, 480, 260, 150, 100, 50]),
+        (992, False, [992, 768, 576, 480, 260, 150, 100, 50]),
+        (30, False, [30]),
+        (1920, True, DEFAULT_WIDTHS),
+    ],
+)
+def test_planned_widths_no_upscaling_by_default(source_width, allow_upscale, expected):
+    assert planned_widths(source_width, DEFAULT_WIDTHS, allow_upscale) == expected
+
+
+def test_planned_widths_are_unique_and_sorted_largest_first():
+    assert planned_widths(100, [10, 50, 10, 200]) == [100, 50, 10]
+
+
+def test_plan_targets_reproduces_the_original_examples():
+    targets = plan_targets({"PIA04921": (5184, 3456)}, [4000, 2500, 1928], ["png", "webp"])
+    assert [t.name for t in targets] == [
+        "PIA04921_4000x2667.png",
+        "PIA04921_4000x2667.webp",
+        "PIA04921_2500x1667.png",
+        "PIA04921_2500x1667.webp",
+        "PIA04921_1928x1286.png",
+        "PIA04921_1928x1286.webp",
+    ]
+
+
+def test_plan_targets_counts_every_width_and_format():
+    sizes = {"a": (5184, 3456), "b": (1920, 1280)}
+    targets = plan_targets(sizes, DEFAULT_WIDTHS, ["png", "webp", "avif"])
+    assert len(targets) == (11 + 9) * 3
+    assert len(set(targets)) == len(targets)
+    assert Target("b", 1920, 1280, "avif") in targets
+
+
+def test_find_sources_filters_extensions_case_insensitively(tmp_path: Path):
+    for name in ["a.JPG", "b.jpeg", "c.png", "d.WebP", "e.tif", "f.TIFF", "notes.txt", "g.gif", ".hidden.jpg"]:
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "sub.jpg").mkdir()
+    assert sorted(find_sources(tmp_path)) == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_find_sources_refuses_two_sources_with_the_same_stem(tmp_path: Path):
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    (tmp_path / "photo.png").write_bytes(b"")
+    with pytest.raises(ValueError, match="same stem 'photo'"):
+        find_sources(tmp_path)
+
+
+def test_find_sources_of_a_missing_folder_is_empty(tmp_path: Path):
+    assert find_sources(tmp_path / "missing") == {}
+
+
+def test_probe_size_applies_exif_orientation(tmp_path: Path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees: the stored 64x48 is shown 48x64
+    path = make_image(tmp_path / "rotated.jpg", (64, 48), exif=exif)
+    assert probe_size(path) == (48, 64)
+
+
+def test_probe_size_of_an_unreadable_file_is_none(tmp_path: Path):
+    path = tmp_path / "text.jpg"
+    path.write_text("not an image")
+    assert probe_size(path) is None
+
+
+def test_orphaned_outputs_lists_only_variants_nobody_makes(tmp_path: Path):
+    for name in ["a_10x5.png", "a_20x10.png", "gone_10x5.webp", "manifest.json"]:
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "logs").mkdir()
+    expected = [tmp_path / "a_10x5.png", tmp_path / "a_20x10.png"]
+    assert orphaned_outputs(tmp_path, expected) == [tmp_path / "gone_10x5.webp"]

@@ -1,0 +1,115 @@
+"""End-to-end: Make semantics with content checksums, one test per case.
+
+Each test runs the real Snakemake on a private copy of the workflow and checks
+which variants were written or rewritten (a rewrite changes inode and mtime).
+"""
+
+import os
+
+import pytest
+
+from conftest import changed, make_image
+
+
+@pytest.fixture
+def built(workflow):
+    """A workflow with two sources, fully built once."""
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    make_image(workflow.inputs / "beta.png", (30, 60), mode="RGBA", color=(0, 90, 200, 128))
+    workflow.run()
+    return workflow
+
+
+def names(stem, widths_heights, formats=("png", "webp")):
+    return {f"{stem}_{w}x{h}.{fmt}" for w, h in widths_heights for fmt in formats}
+
+
+ALPHA = names("alpha", [(40, 30), (20, 15), (10, 8)])
+# beta is 30 wide: width 40 is replaced by the source's own width.
+BETA = names("beta", [(30, 60), (20, 40), (10, 20)])
+
+
+def test_first_run_builds_every_target(built):
+    assert set(built.outputs()) == ALPHA | BETA
+
+
+def test_second_run_rebuilds_nothing(built):
+    before = built.outputs()
+    done = built.run()
+    assert changed(before, built.outputs()) == set()
+    assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_touching_every_source_rebuilds_nothing(built):
+    before = built.outputs()
+    for source in built.inputs.iterdir():
+        stat = source.stat()
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**10))
+    built.run()
+    assert changed(before, built.outputs()) == set()
+
+
+def test_reencoding_one_source_rebuilds_exactly_its_targets(built):
+    before = built.outputs()
+    make_image(built.inputs / "alpha.jpg", (64, 48), color=(10, 200, 10))
+    built.run()
+    assert changed(before, built.outputs()) == ALPHA
+
+
+def test_adding_a_width_builds_only_the_new_targets(built):
+    before = built.outputs()
+    built.set_config(widths=[40, 20, 10, 16])
+    built.run()
+    assert changed(before, built.outputs()) == names("alpha", [(16, 12)]) | names("beta", [(16, 32)])
+
+
+def test_adding_a_format_builds_only_that_format(built):
+    before = built.outputs()
+    built.set_config(formats=["png", "webp", "jpeg"])
+    built.run()
+    new = changed(before, built.outputs())
+    assert new and all(name.endswith(".jpeg") for name in new)
+    assert len(new) == 6
+
+
+def test_changing_one_encoder_setting_rebuilds_only_that_format(built):
+    before = built.outputs()
+    config = built.config
+    config["encoders"]["webp"]["quality"] = 50
+    built.set_config(encoders=config["encoders"])
+    built.run()
+    assert changed(before, built.outputs()) == {n for n in ALPHA | BETA if n.endswith(".webp")}
+
+
+def test_adding_a_source_builds_only_its_targets(built):
+    before = built.outputs()
+    make_image(built.inputs / "gamma.jpeg", (20, 20))
+    built.run()
+    assert changed(before, built.outputs()) == names("gamma", [(20, 20), (10, 10)])
+
+
+def test_removing_a_source_rebuilds_nothing_and_lists_its_orphans(built):
+    (built.inputs / "beta.png").unlink()
+    before = built.outputs()
+    done = built.run()
+    assert changed(before, built.outputs()) == set()
+    assert set(built.outputs()) == ALPHA | BETA  # nothing is deleted implicitly
+    assert "6 orphaned output(s)" in done.stderr
+    assert "remove_orphans" in done.stderr
+
+    built.run("remove_orphans")
+    assert set(built.outputs()) == ALPHA
+
+
+def test_a_single_target_builds_alone(workflow):
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    make_image(workflow.inputs / "beta.png", (30, 60))
+    workflow.run("results/alpha_20x15.webp")
+    assert set(workflow.outputs()) == {"alpha_20x15.webp"}
+
+
+def test_an_unknown_target_names_the_missing_source(workflow):
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    done = workflow.run("results/nosuch_20x15.webp", check=False)
+    assert done.returncode != 0
+    assert "no source named 'nosuch'" in done.stdout + done.stderr
