@@ -2,7 +2,10 @@
 # input functions. The planning logic itself lives in scripts/plan.py.
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,6 +49,8 @@ SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 SHARED_CODE = [SCRIPTS_DIR / "imageops.py", SCRIPTS_DIR / "joblog.py"]
 DECODE_CODE = [SCRIPTS_DIR / "decode_source.py", *SHARED_CODE]
 RESIZE_CODE = [SCRIPTS_DIR / "resize_image.py", *SHARED_CODE]
+JOB_CLIENT = SCRIPTS_DIR / "jobclient.py"
+JOBSERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 
 
 def sources():
@@ -179,8 +184,48 @@ def print_end_summary():
 
 def print_summary_at_exit():
     """Runs with nothing to build, and dry runs, never reach onstart."""
+    stop_jobserver()
     if workflow.dag is None or getattr(print_start_summary, "done", False):
         return
     print_start_summary()
     if not workflow.dryrun:
         print_end_summary()
+
+
+# The fork server (scripts/jobserver.py) that makes local job launches cheap.
+def start_jobserver():
+    """Start the fork server for a local run; jobs fall back to plain runs without it."""
+    if (
+        os.environ.get(JOBSERVER_VARIABLE) == "off"
+        or workflow.dryrun
+        or not workflow.local_exec
+        or workflow.deployment_settings.deployment_method
+    ):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="responsive-images-"))
+    socket_path = folder / "jobs.sock"
+    server = subprocess.Popen(
+        [sys.executable, str(SCRIPTS_DIR / "jobserver.py"), str(socket_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+    )
+    if server.stdout.readline().strip() != b"ready":
+        print("job server did not start; running jobs directly", file=sys.stderr)
+        server.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    os.environ[JOBSERVER_VARIABLE] = str(socket_path)
+    start_jobserver.running = (server, folder)
+
+
+def stop_jobserver():
+    server, folder = start_jobserver.__dict__.pop("running", (None, None))
+    if server is None:
+        return
+    os.environ.pop(JOBSERVER_VARIABLE, None)
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -20,8 +20,9 @@ rule decode_source:
         mem_mb=decode_mem_mb,
     params:
         max_pixels=config["max_pixels"],
+        client=JOB_CLIENT,
     shell:
-        "python {input.code[0]:q} {input.source:q} {output:q}"
+        "python -S {params.client:q} decode_source {input.source:q} {output:q}"
         " --max-pixels {params.max_pixels} --log {log:q}"
 
 
@@ -45,8 +46,9 @@ rule resize_image:
         background=config["background"],
         reducing_gap=config["reducing_gap"],
         source=source_name,
+        client=JOB_CLIENT,
     shell:
-        "python {input.code[0]:q} {input.raster:q} {output:q}"
+        "python -S {params.client:q} resize_image {input.raster:q} {output:q}"
         " --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
         " --options {params.encoder:q} --background {params.background:q}"
         " --reducing-gap {params.reducing_gap} --source {params.source:q} --log {log:q}"

@@ -1,5 +1,6 @@
-# The summary printed at the start and at the end of every run; the helpers are
-# in rules/common.smk and the wording in scripts/summary.py.
+# What happens at the start and at the end of every run: the summary (wording in
+# scripts/summary.py) and the fork server for cheap job launches
+# (scripts/jobserver.py). The helpers are in rules/common.smk.
 import atexit
 
 if workflow.exec_mode == ExecMode.DEFAULT:
@@ -8,11 +9,14 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 onstart:
     print_start_summary()
+    start_jobserver()
 
 
 onsuccess:
+    stop_jobserver()
     print_end_summary()
 
 
 onerror:
+    stop_jobserver()
     print_end_summary()
