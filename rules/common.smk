@@ -172,9 +172,11 @@ def print_end_summary():
         end_lines(
             elapsed=time.monotonic() - RUN_STARTED,
             built=len(jobs_of(workflow.dag.finished_jobs, "resize_image")),
-            failed_sources=unique_in_order(
-                str(sources().get(job.wildcards.stem, job.wildcards.stem))
-                for job in failed
+            failed_sources=sorted(
+                {
+                    str(sources().get(job.wildcards.stem, job.wildcards.stem))
+                    for job in failed
+                }
             ),
             orphans=orphans(),
             orphan_hint=ORPHAN_HINT,
