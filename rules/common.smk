@@ -14,6 +14,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)
 
+from scripts.imageops import RASTER_LEVELS, pyramid_level
 from scripts.plan import find_sources, orphaned_outputs, plan_targets, probe_size
 from scripts.summary import end_lines, start_lines, unique_in_order
 from snakemake_interface_executor_plugins.settings import ExecMode
@@ -40,7 +41,10 @@ LOG_DIR = OUTPUT_DIR / "logs"
 BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
 CACHE_DIR = OUTPUT_DIR / ".cache"
 TARGET_PATTERN = str(OUTPUT_DIR / "{stem}_{width}x{height}.{fmt}")
-RASTER_PATTERN = str(CACHE_DIR / "{stem}.raster")
+# The decoded pyramid of one source: level k is the upright image reduced 2**k times.
+RASTER_LEVEL_PATTERNS = [
+    str(CACHE_DIR / "{stem}" / f"L{level}.raster") for level in range(RASTER_LEVELS)
+]
 
 # Jobs run `python` from PATH (the uv environment, or the rule's conda env).
 # The scripts are inputs, so editing one rebuilds what it makes, as Snakemake
@@ -81,8 +85,26 @@ def all_targets(wildcards):
     so that their decode job reports why they cannot be read."""
     unreadable = sorted(set(sources()) - set(source_sizes()))
     return [OUTPUT_DIR / target.name for target in planned_targets()] + [
-        RASTER_PATTERN.format(stem=stem) for stem in unreadable
+        raster_path(stem, 0) for stem in unreadable
     ]
+
+
+def raster_path(stem, level):
+    return CACHE_DIR / stem / f"L{level}.raster"
+
+
+def target_level(wildcards):
+    """The pyramid level a target is resampled from (see imageops.pyramid_level)."""
+    size = probe_size(source_path(wildcards))
+    if size is None:
+        return 0
+    return pyramid_level(
+        size[0], int(wildcards.width), config["reducing_gap"], RASTER_LEVELS
+    )
+
+
+def target_raster(wildcards):
+    return raster_path(wildcards.stem, target_level(wildcards))
 
 
 def source_path(wildcards):
@@ -117,8 +139,8 @@ def decode_mem_mb(wildcards):
 
 
 def resize_mem_mb(wildcards):
-    """Resizing maps the raster and holds the resized image and the encoder's buffers."""
-    return int(100 + 6 * megapixels(wildcards))
+    """Resizing maps one pyramid level and holds the resized image and the encoder's buffers."""
+    return int(100 + 6 * megapixels(wildcards) / 4 ** target_level(wildcards))
 
 
 # Run summary (scripts/summary.py holds the wording).

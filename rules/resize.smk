@@ -2,16 +2,16 @@
 
 
 rule decode_source:
-    """Decode one source into the uncompressed raster its resize jobs share.
+    """Decode one source into the uncompressed raster pyramid its resize jobs share.
 
-    The raster is kept (not temp): a temp() intermediate would be re-created
+    The rasters are kept (not temp): a temp() intermediate would be re-created
     whenever a width is added and would then rebuild every target of the source.
     """
     input:
         source=source_path,
         code=DECODE_CODE,
     output:
-        RASTER_PATTERN,
+        RASTER_LEVEL_PATTERNS,
     log:
         LOG_DIR / "decode_source" / "{stem}.log",
     conda:
@@ -29,7 +29,7 @@ rule decode_source:
 rule resize_image:
     """Resize one decoded source to one width and encode it in one format."""
     input:
-        raster=RASTER_PATTERN,
+        raster=target_raster,
         code=RESIZE_CODE,
     output:
         TARGET_PATTERN,
@@ -44,11 +44,10 @@ rule resize_image:
     params:
         encoder=encoder_options,
         background=config["background"],
-        reducing_gap=config["reducing_gap"],
         source=source_name,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} resize_image {input.raster:q} {output:q}"
         " --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
         " --options {params.encoder:q} --background {params.background:q}"
-        " --reducing-gap {params.reducing_gap} --source {params.source:q} --log {log:q}"
+        " --source {params.source:q} --log {log:q}"

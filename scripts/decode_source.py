@@ -1,9 +1,10 @@
-"""Decode one source image once into the uncompressed raster its resizes share.
+"""Decode one source image once into the uncompressed rasters its resizes share.
 
-    python scripts/decode_source.py SOURCE RASTER [--max-pixels N] [--log LOG]
+    python scripts/decode_source.py SOURCE LEVEL0 [LEVEL1 ...] [--max-pixels N] [--log LOG]
 
-The raster holds the upright, sRGB, 8-bit pixels (see imageops.normalize), so
-every resize job maps it instead of decoding the source again.
+LEVEL0 holds the upright, sRGB, 8-bit pixels (see imageops.normalize); each
+further level is the previous one box-reduced by 2. Every resize job maps the
+smallest level it can resample from instead of decoding the source again.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from PIL import Image
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.imageops import normalize, write_raster
+from scripts.imageops import normalize, write_pyramid
 from scripts.joblog import run_job
 
 
-def decode_source(source: Path, raster: Path, max_pixels: int | None = None) -> str:
-    """Decode ``source``, normalise it and write it to ``raster``; describe the result."""
+def decode_source(source: Path, rasters: list[Path], max_pixels: int | None = None) -> str:
+    """Decode ``source``, normalise it and write its pyramid to ``rasters``; describe the result."""
     Image.MAX_IMAGE_PIXELS = max_pixels
     with Image.open(source) as im:
         if max_pixels is not None and im.width * im.height > max_pixels:
@@ -33,9 +34,9 @@ def decode_source(source: Path, raster: Path, max_pixels: int | None = None) -> 
             raise Image.DecompressionBombError(msg)
         original_mode = im.mode
         upright = normalize(im)
-        write_raster(upright, raster)
+        write_pyramid(upright, rasters)
     return (
-        f"decoded {source} ({original_mode}) -> {raster} "
+        f"decoded {source} ({original_mode}) -> {rasters[0]} (+{len(rasters) - 1} levels) "
         f"{upright.width}x{upright.height} {upright.mode}"
     )
 
@@ -43,12 +44,12 @@ def decode_source(source: Path, raster: Path, max_pixels: int | None = None) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
-    parser.add_argument("raster", type=Path)
+    parser.add_argument("rasters", type=Path, nargs="+")
     parser.add_argument("--max-pixels", type=int, default=None)
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args(argv)
     return run_job(
-        lambda: decode_source(args.source, args.raster, args.max_pixels),
+        lambda: decode_source(args.source, args.rasters, args.max_pixels),
         args.log,
         str(args.source),
     )

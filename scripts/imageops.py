@@ -13,6 +13,7 @@ import mmap
 import os
 import struct
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,11 @@ _PLUGINS = {
     "jpeg": "PIL.JpegImagePlugin",
 }
 
-_RASTER_MAGIC = b"RIMG1\n"
-_RASTER_HEADER = struct.Struct("<6s4sII")
+#: Pyramid levels kept per source: the full size, then 1/2, 1/4 ... 1/32.
+RASTER_LEVELS = 6
+
+_RASTER_MAGIC = b"RIMG2\n"
+_RASTER_HEADER = struct.Struct("<6s4sIIIII")
 
 
 def calculate_new_height(orig_width: int, orig_height: int, new_width: int) -> int:
@@ -134,20 +138,32 @@ def normalize(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def resize_to_width(
-    im: Image.Image, width: int, height: int, reducing_gap: float | None = 3.0
-) -> Image.Image:
-    """Resample ``im`` to exactly ``width`` x ``height`` with Lanczos.
+def pyramid_level(full_width: int, width: int, reducing_gap: float, levels: int) -> int:
+    """Index of the smallest pyramid level to resample ``width`` from.
 
-    ``reducing_gap`` lets Pillow box-reduce by an integer factor first, which is
-    much faster for large reductions and, at 3.0, indistinguishable from a
-    full Lanczos pass (Pillow's documentation).
+    Level k is the source box-reduced by 2**k. The level chosen is the smallest
+    one still at least ``reducing_gap`` times the target width, as Pillow's
+    ``reducing_gap`` does with integer factors; 0 always picks the full size.
     """
-    if im.size == (width, height):
+    level = 0
+    if reducing_gap > 0:
+        while level + 1 < levels and -(-full_width // 2 ** (level + 1)) >= width * reducing_gap:
+            level += 1
+    return level
+
+
+def resize_raster(raster: Raster, width: int, height: int) -> Image.Image:
+    """Resample a raster level to exactly ``width`` x ``height`` with Lanczos.
+
+    The resampling box covers the full image in the level's coordinates, so the
+    aspect ratio is exact even where a level's size was rounded up.
+    """
+    im = raster.image
+    if raster.factor == 1 and im.size == (width, height):
         return im.copy()
-    return im.resize(
-        (width, height), Image.Resampling.LANCZOS, reducing_gap=reducing_gap
-    )
+    full_width, full_height = raster.full_size
+    box = (0, 0, full_width / raster.factor, full_height / raster.factor)
+    return im.resize((width, height), Image.Resampling.LANCZOS, box=box)
 
 
 def flatten(im: Image.Image, background: str) -> Image.Image:
@@ -200,12 +216,21 @@ def save_image(im: Image.Image, path: Path, fmt: str, options: Mapping[str, Any]
     atomic_write(path, lambda handle: ready.save(handle, format=pillow_format, **options))
 
 
-def write_raster(im: Image.Image, path: Path) -> None:
-    """Store a normalised image uncompressed, so resize jobs skip decoding."""
+@dataclass(frozen=True)
+class Raster:
+    """One pyramid level: ``image`` is the full image of ``full_size`` reduced ``factor`` times."""
+
+    image: Image.Image
+    full_size: tuple[int, int]
+    factor: int
+
+
+def write_raster(im: Image.Image, path: Path, full_size: tuple[int, int], factor: int) -> None:
+    """Store one pyramid level uncompressed, so resize jobs skip decoding."""
     if im.mode not in RASTER_MODES:
         msg = f"raster mode must be one of {RASTER_MODES}, got {im.mode!r}"
         raise ValueError(msg)
-    header = _RASTER_HEADER.pack(_RASTER_MAGIC, im.mode.encode().ljust(4), *im.size)
+    header = _RASTER_HEADER.pack(_RASTER_MAGIC, im.mode.encode().ljust(4), *im.size, *full_size, factor)
 
     def write(handle) -> None:
         handle.write(header)
@@ -214,14 +239,23 @@ def write_raster(im: Image.Image, path: Path) -> None:
     atomic_write(path, write)
 
 
-def read_raster(path: Path) -> Image.Image:
-    """Map a raster written by :func:`write_raster` into memory, without copying."""
+def write_pyramid(im: Image.Image, paths: list[Path]) -> None:
+    """Write ``im`` and its successive 2x box reductions, one level per path."""
+    level = im
+    for index, path in enumerate(paths):
+        if index:
+            level = level.reduce(2)
+        write_raster(level, path, im.size, 2**index)
+
+
+def read_raster(path: Path) -> Raster:
+    """Map a raster written by :func:`write_raster` into memory."""
     with open(path, "rb") as handle:
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     if len(mapped) < _RASTER_HEADER.size:
         msg = f"{path}: not a raster file (too short)"
         raise ValueError(msg)
-    magic, raw_mode, width, height = _RASTER_HEADER.unpack_from(mapped)
+    magic, raw_mode, width, height, full_width, full_height, factor = _RASTER_HEADER.unpack_from(mapped)
     mode = raw_mode.decode().strip()
     if magic != _RASTER_MAGIC or mode not in RASTER_MODES:
         msg = f"{path}: not a raster file (bad header)"
@@ -231,4 +265,5 @@ def read_raster(path: Path) -> Image.Image:
         msg = f"{path}: raster is {len(mapped)} bytes, expected {expected}"
         raise ValueError(msg)
     data = memoryview(mapped)[_RASTER_HEADER.size :]
-    return Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)
+    image = Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)
+    return Raster(image, (full_width, full_height), factor)

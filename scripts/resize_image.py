@@ -1,8 +1,9 @@
 """Resize one decoded source to one width and encode it in one format.
 
     python scripts/resize_image.py RASTER OUTPUT --width W --height H --format F
-        [--options JSON] [--background COLOUR] [--reducing-gap G]
-        [--source NAME] [--log LOG]
+        [--options JSON] [--background COLOUR] [--source NAME] [--log LOG]
+
+RASTER is the pyramid level of the source chosen by the planner.
 
 This is the step Snakemake runs once per target ``results/{stem}_{W}x{H}.{fmt}``.
 """
@@ -18,7 +19,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.imageops import calculate_new_height, read_raster, resize_to_width, save_image
+from scripts.imageops import calculate_new_height, read_raster, resize_raster, save_image
 from scripts.joblog import run_job
 
 
@@ -30,18 +31,18 @@ def resize_image(
     fmt: str,
     options: dict[str, Any],
     background: str = "#ffffff",
-    reducing_gap: float | None = 3.0,
 ) -> str:
     """Write ``output``: the raster resized to ``width`` x ``height`` as ``fmt``."""
-    im = read_raster(raster)
-    expected = calculate_new_height(im.width, im.height, width)
+    level = read_raster(raster)
+    full_width, full_height = level.full_size
+    expected = calculate_new_height(full_width, full_height, width)
     if height != expected:
         msg = (
             f"target height {height} does not match the source's aspect ratio "
-            f"({im.width}x{im.height} at width {width} gives height {expected})"
+            f"({full_width}x{full_height} at width {width} gives height {expected})"
         )
         raise ValueError(msg)
-    resized = resize_to_width(im, width, height, reducing_gap)
+    resized = resize_raster(level, width, height)
     save_image(resized, output, fmt, options, background)
     return f"wrote {output} {width}x{height} {fmt} {output.stat().st_size} bytes"
 
@@ -55,11 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", dest="fmt", required=True)
     parser.add_argument("--options", type=json.loads, default={})
     parser.add_argument("--background", default="#ffffff")
-    parser.add_argument("--reducing-gap", type=float, default=3.0)
     parser.add_argument("--source", default=None)
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args(argv)
-    gap = args.reducing_gap if args.reducing_gap > 0 else None
     return run_job(
         lambda: resize_image(
             args.raster,
@@ -69,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
             args.fmt,
             args.options,
             args.background,
-            gap,
         ),
         args.log,
         f"{args.source or args.raster} -> {args.output}",

@@ -4,12 +4,15 @@ import pytest
 from PIL import Image
 
 from scripts.imageops import (
+    Raster,
     atomic_write,
     flatten,
     normalize,
+    pyramid_level,
     read_raster,
-    resize_to_width,
+    resize_raster,
     save_image,
+    write_pyramid,
     write_raster,
 )
 
@@ -62,19 +65,52 @@ def test_normalize_applies_exif_orientation():
     assert out.getpixel((1, 0)) == (0, 0, 255)
 
 
-def test_resize_to_width_gives_exact_size():
-    out = resize_to_width(Image.new("RGB", (640, 480), (10, 20, 30)), 50, 38)
+def full_raster(im: Image.Image) -> Raster:
+    return Raster(im, im.size, 1)
+
+
+def test_resize_raster_gives_exact_size():
+    out = resize_raster(full_raster(Image.new("RGB", (640, 480), (10, 20, 30))), 50, 38)
     assert_image(out, (50, 38), "RGB")
     assert out.getpixel((25, 19)) == (10, 20, 30)
 
 
-def test_resize_to_width_keeps_transparent_pixels_clean():
+def test_resize_raster_keeps_transparent_pixels_clean():
     im = Image.new("RGBA", (100, 100), (255, 0, 0, 0))
     im.paste((0, 0, 255, 255), (50, 0, 100, 100))
-    out = resize_to_width(im, 10, 10)
+    out = resize_raster(full_raster(im), 10, 10)
     # Premultiplied resampling: no red bleeds into the opaque blue half.
     red, _, blue, alpha = out.getpixel((9, 5))
     assert (red, blue, alpha) == (0, 255, 255)
+
+
+def test_resize_raster_from_a_reduced_level_maps_the_full_image():
+    # 101 px wide: level 1 is 51 px, its last column half empty. The box must
+    # cover 50.5 level pixels, so the right edge stays where the source's is.
+    full = Image.new("L", (101, 10), 0)
+    full.paste(255, (100, 0, 101, 10))
+    level = full.reduce(2)
+    out = resize_raster(Raster(level, full.size, 2), 10, 1).getpixel((9, 0))
+    direct = full.resize((10, 1), Image.Resampling.LANCZOS).getpixel((9, 0))
+    whole_level = level.resize((10, 1), Image.Resampling.LANCZOS).getpixel((9, 0))
+    assert abs(out - direct) < abs(whole_level - direct)
+
+
+@pytest.mark.parametrize(
+    ("full_width", "width", "gap", "expected"),
+    [
+        (5120, 4000, 3.0, 0),
+        (5120, 992, 3.0, 0),
+        (5120, 768, 3.0, 1),
+        (5120, 50, 3.0, 5),
+        (5120, 50, 2.0, 5),
+        (5120, 400, 2.0, 2),
+        (5120, 50, 0, 0),
+        (30, 30, 3.0, 0),
+    ],
+)
+def test_pyramid_level_is_the_smallest_level_at_least_gap_times_wider(full_width, width, gap, expected):
+    assert pyramid_level(full_width, width, gap, 6) == expected
 
 
 def test_flatten_composites_alpha_onto_the_background():
@@ -125,14 +161,25 @@ def test_atomic_write_leaves_nothing_behind_on_error(tmp_path: Path):
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
 def test_raster_round_trip_keeps_pixels(tmp_path: Path, mode):
     im = Image.effect_noise((13, 7), 64).convert(mode)
-    write_raster(im, tmp_path / "x.raster")
+    write_raster(im, tmp_path / "x.raster", (26, 14), 2)
     back = read_raster(tmp_path / "x.raster")
-    assert_image(back, (13, 7), mode)
-    assert back.tobytes() == im.tobytes()
+    assert_image(back.image, (13, 7), mode)
+    assert back.image.tobytes() == im.tobytes()
+    assert (back.full_size, back.factor) == ((26, 14), 2)
+
+
+def test_write_pyramid_halves_each_level(tmp_path: Path):
+    paths = [tmp_path / f"L{level}.raster" for level in range(4)]
+    write_pyramid(Image.new("RGB", (13, 7), (1, 2, 3)), paths)
+    levels = [read_raster(path) for path in paths]
+    assert [level.image.size for level in levels] == [(13, 7), (7, 4), (4, 2), (2, 1)]
+    assert [level.factor for level in levels] == [1, 2, 4, 8]
+    assert {level.full_size for level in levels} == {(13, 7)}
+    assert levels[3].image.getpixel((1, 0)) == (1, 2, 3)
 
 
 def test_read_raster_refuses_a_truncated_file(tmp_path: Path):
-    write_raster(Image.new("RGB", (10, 10)), tmp_path / "x.raster")
+    write_raster(Image.new("RGB", (10, 10)), tmp_path / "x.raster", (10, 10), 1)
     data = (tmp_path / "x.raster").read_bytes()
     (tmp_path / "x.raster").write_bytes(data[:-5])
     with pytest.raises(ValueError, match="expected"):

@@ -17,7 +17,7 @@ SERVER = ROOT / "scripts" / "jobserver.py"
 @pytest.fixture
 def raster(tmp_path: Path) -> Path:
     path = tmp_path / "src.raster"
-    write_raster(Image.new("RGB", (40, 20), (0, 128, 255)), path)
+    write_raster(Image.new("RGB", (40, 20), (0, 128, 255)), path, (40, 20), 1)
     return path
 
 
