@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Scale curve: dry run, full build and no-op rerun as the number of sources grows.
+
+    uv run python benchmarks/scale.py [--sources 100 1000 5000] [--build-up-to 1000]
+
+For each count N it generates N small sources (4096x8 gradients: tiny files,
+but each wide enough for all 11 default widths, so 22 targets per source) plus
+two large corpus photos. It then measures, each run in a fresh Snakemake
+process:
+
+- the dry run (`-n`): wall time and peak memory;
+- the full build (only up to --build-up-to sources): wall time, and the
+  machine's busy CPU per target. The images are tiny, so this is almost all
+  per-job overhead;
+- the no-op rerun after that build: wall time and peak memory.
+
+It also measures the no-op rerun on the sample images in input_images/ against
+Snakemake's start-up on an empty workflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import ROOT, copy_workflow  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+LARGE = ("honeywave.jpg", "goldfish.png")
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy, from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, idle, iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Run ``cmd``; return wall seconds, peak memory in MB and busy machine CPU seconds."""
+    cpu = busy_cpu_seconds()
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{stderr[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, busy_cpu_seconds() - cpu
+
+
+def snakemake(*args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--cores", "all", "--quiet", "all", *args]
+
+
+def make_sources(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True)
+    for index in range(count):
+        im = Image.linear_gradient("L").resize((4096, 8)).convert("RGB")
+        im.putpixel((index % 4096, 0), (index % 251, 0, 0))
+        im.save(folder / f"small{index:05d}.jpg", quality=80)
+    for name in LARGE:
+        if (CORPUS / name).exists():
+            shutil.copy2(CORPUS / name, folder / name)
+
+
+def empty_workflow_start(tmp: Path) -> float:
+    folder = tmp / "empty"
+    folder.mkdir()
+    shutil.copytree(ROOT / "profiles", folder / "profiles")  # same settings as the real runs
+    (folder / "Snakefile").write_text("rule all:\n    input: []\n")
+    return min(measure([sys.executable, "-m", "snakemake", "--cores", "1"], folder)[0] for _ in range(3))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--build-up-to", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        start = empty_workflow_start(tmp)
+        sample = copy_workflow(tmp / "sample")
+        shutil.copytree(ROOT / "input_images", sample / "input_images")
+        measure(snakemake(), sample)
+        noop = min(measure(snakemake(), sample)[0] for _ in range(3))
+        print(f"Snakemake start-up on an empty workflow: {start:.2f} s")
+        print(f"no-op rerun on the sample images: {noop:.2f} s = {noop / start:.2f}x start-up")
+        print()
+        header = f"{'sources':>7} {'targets':>7} {'dry run s':>9} {'dry MB':>7} {'build s':>8} {'CPU/target s':>12} {'no-op s':>8} {'no-op MB':>8}"
+        print(header, flush=True)
+        for count in args.sources:
+            workdir = copy_workflow(tmp / f"n{count}")
+            make_sources(workdir / "input_images", count)
+            dry_wall, dry_mb, _ = measure(snakemake("-n"), workdir)
+            targets = 22 * count + 22 + 22
+            row = f"{count:>7} {targets:>7} {dry_wall:>9.1f} {dry_mb:>7.0f}"
+            if count <= args.build_up_to:
+                build_wall, _, build_cpu = measure(snakemake(), workdir)
+                noop_wall, noop_mb, _ = measure(snakemake(), workdir)
+                row += f" {build_wall:>8.0f} {build_cpu / targets:>12.3f} {noop_wall:>8.1f} {noop_mb:>8.0f}"
+            else:
+                row += f" {'-':>8} {'-':>12} {'-':>8} {'-':>8}"
+            print(row, flush=True)
+            shutil.rmtree(workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
