@@ -44,10 +44,9 @@ rule resize_image:
     params:
         encoder=encoder_options,
         background=config["background"],
-        source=source_name,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} resize_image {input.raster:q} {output:q}"
         " --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
         " --options {params.encoder:q} --background {params.background:q}"
-        " --source {params.source:q} --log {log:q}"
+        " --log {log:q}"

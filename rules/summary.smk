@@ -8,7 +8,9 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 
 onstart:
+    acquire_run_lock()
     print_start_summary()
+    remove_stale_partial_files()
     start_jobserver()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -33,19 +34,36 @@ class Target:
         return f"{self.stem}_{self.width}x{self.height}.{self.fmt}"
 
 
+#: Characters Snakemake reads as wildcards ``{}`` or path variables ``<>`` in a path.
+UNUSABLE_CHARACTERS = frozenset("{}<>")
+
+
+def is_source_file(path: Path) -> bool:
+    """An image file by its extension, not hidden, not a folder."""
+    return not path.name.startswith(".") and path.suffix.lower() in SOURCE_SUFFIXES and path.is_file()
+
+
+def unusable_sources(input_dir: Path) -> list[Path]:
+    """Source files whose names Snakemake would misread as wildcards; they are skipped."""
+    if not input_dir.is_dir():
+        return []
+    return sorted(
+        path for path in input_dir.iterdir() if is_source_file(path) and UNUSABLE_CHARACTERS & set(path.name)
+    )
+
+
 def find_sources(input_dir: Path) -> dict[str, Path]:
     """Map each source's stem to its path, for the image files directly in ``input_dir``.
 
-    Hidden files and files with other extensions are ignored. Two sources with
-    the same stem would write the same targets, so they are refused.
+    Hidden files and files with other extensions are ignored, and so are the
+    names listed by :func:`unusable_sources`. Two sources with the same stem
+    would write the same targets, so they are refused.
     """
     if not input_dir.is_dir():
         return {}
     sources: dict[str, Path] = {}
     for path in sorted(input_dir.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() not in SOURCE_SUFFIXES:
-            continue
-        if not path.is_file():
+        if not is_source_file(path) or UNUSABLE_CHARACTERS & set(path.name):
             continue
         if path.stem in sources:
             msg = (
@@ -58,11 +76,20 @@ def find_sources(input_dir: Path) -> dict[str, Path]:
 
 
 @cache
-def probe_size(path: Path) -> tuple[int, int] | None:
-    """Upright (EXIF-rotated) size of an image from its header, or None if unreadable."""
+def probe_size(path: Path, max_pixels: int | None = None) -> tuple[int, int] | None:
+    """Upright (EXIF-rotated) size of an image from its header, or None if unreadable.
+
+    An image above ``max_pixels`` (up to twice that, Pillow's hard limit) still
+    gets its size: its decode job is the one that refuses it, with a message
+    that names the limit.
+    """
+    if max_pixels is not None:
+        Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with Image.open(path) as im:
-            return oriented_size(im)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                return oriented_size(im)
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
         return None
 

@@ -1,7 +1,7 @@
 """Resize one decoded source to one width and encode it in one format.
 
     python scripts/resize_image.py RASTER OUTPUT --width W --height H --format F
-        [--options JSON] [--background COLOUR] [--source NAME] [--log LOG]
+        [--options JSON] [--background COLOUR] [--log LOG]
 
 RASTER is the pyramid level of the source chosen by the planner.
 
@@ -56,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", dest="fmt", required=True)
     parser.add_argument("--options", type=json.loads, default={})
     parser.add_argument("--background", default="#ffffff")
-    parser.add_argument("--source", default=None)
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args(argv)
     return run_job(
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             args.background,
         ),
         args.log,
-        f"{args.source or args.raster} -> {args.output}",
+        str(args.output),
     )
 
 

@@ -21,7 +21,7 @@ TEST_WIDTHS = [40, 20, 10]
 
 def make_image(path: Path, size=(64, 48), mode="RGB", color=(200, 30, 30), **save_args) -> Path:
     """Write a solid image with a gradient row, so encoders have something to do."""
-    im = Image.new(mode, size, color)
+    im = Image.new(mode, size, color if color is not None else 0)
     if mode in ("RGB", "RGBA"):
         for x in range(size[0]):
             im.putpixel((x, 0), (x % 256, 0, 0) + ((255,) if mode == "RGBA" else ()))

@@ -62,7 +62,7 @@ def test_jobclient_reports_a_failure_in_one_line(tmp_path, raster, server, use_s
     done = run_client(tmp_path, server if use_server else None, "resize_image", *resize_args(raster, "out.png", 11))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        f"ERROR {raster} -> out.png: target height 11 does not match the source's aspect ratio "
+        "ERROR out.png: target height 11 does not match the source's aspect ratio "
         "(40x20 at width 20 gives height 10)"
     ]
     assert not (tmp_path / "out.png").exists()

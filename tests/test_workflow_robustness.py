@@ -1,0 +1,258 @@
+"""End-to-end robustness: bad sources, odd names, crashes, concurrency, image modes."""
+
+import io
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image, ImageCms
+
+from conftest import job_environment, make_image
+
+
+def build_log(done: subprocess.CompletedProcess) -> str:
+    return done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "cause"),
+    [
+        ("truncated.jpg", "truncated", "truncated"),
+        ("empty.jpg", b"", "cannot identify image file"),
+        ("notes.jpg", b"just some text\n", "cannot identify image file"),
+        (
+            "photo.heic.png",
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64),
+            "cannot identify image file",
+        ),
+    ],
+)
+def test_a_bad_source_fails_alone_with_one_line(workflow, name, content, cause):
+    make_image(workflow.inputs / "good.jpg", (64, 48))
+    path = workflow.inputs / name
+    if content == "truncated":
+        make_image(path, (64, 48), quality=95)
+        path.write_bytes(path.read_bytes()[:400])
+    else:
+        path.write_bytes(content)
+    done = workflow.run(check=False)
+    log = build_log(done)
+    assert done.returncode != 0
+    error_lines = [line for line in log.splitlines() if line.startswith("ERROR ")]
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith(f"ERROR input_images/{name}: ")
+    assert cause in error_lines[0].lower()
+    assert f"FAILED: 1 source(s): input_images/{name}" in log
+    assert {n for n in workflow.outputs() if n.startswith("good_")} == {
+        f"good_{s}.{f}" for s in ("40x30", "20x15", "10x8") for f in ("png", "webp")
+    }
+    assert not [n for n in workflow.outputs() if not n.startswith("good_")]
+
+
+def test_a_png_named_jpg_is_read_by_its_content(workflow):
+    make_image(workflow.inputs / "actually_png.jpg", (20, 10), format="PNG")
+    workflow.run()
+    assert "actually_png_20x10.webp" in workflow.outputs()
+
+
+def test_a_source_above_max_pixels_is_refused_before_decoding(workflow):
+    make_image(workflow.inputs / "big.png", (120, 100))
+    make_image(workflow.inputs / "small.png", (60, 50))
+    workflow.set_config(max_pixels=10000)
+    done = workflow.run(check=False)
+    assert done.returncode != 0
+    assert "ERROR input_images/big.png: 120x100 is 12,000 pixels, above the limit of 10,000" in build_log(done)
+    assert "small_40x34.png" in workflow.outputs()
+
+
+@pytest.mark.parametrize(
+    "stem",
+    ["with space", "ünïcødé", "quote'd", 'double"q', "dollar$HOME", "semi;colon", "paren(s)", "-leading", "back\\slash"],
+)
+def test_awkward_file_names_build(workflow, stem):
+    make_image(workflow.inputs / f"{stem}.jpg", (20, 10))
+    workflow.run()
+    assert set(workflow.outputs()) == {f"{stem}_20x10.png", f"{stem}_20x10.webp", f"{stem}_10x5.png", f"{stem}_10x5.webp"}
+
+
+@pytest.mark.parametrize("name", ["curly{x}.jpg", "angle<y>.jpg"])
+def test_names_snakemake_cannot_use_are_skipped_with_a_message(workflow, name):
+    make_image(workflow.inputs / name, (20, 10))
+    make_image(workflow.inputs / "fine.jpg", (20, 10))
+    done = workflow.run()
+    assert f"SKIPPED input_images/{name}: Snakemake reads {{}} and <> in file names as wildcards" in done.stderr
+    assert {n.split("_")[0] for n in workflow.outputs()} == {"fine"}
+
+
+def test_two_sources_with_one_stem_stop_the_run_before_any_job(workflow):
+    make_image(workflow.inputs / "photo.jpg")
+    make_image(workflow.inputs / "photo.png")
+    done = workflow.run(check=False)
+    assert done.returncode != 0
+    assert "have the same stem 'photo'" in build_log(done)
+    assert not workflow.results.exists()
+
+
+def start_run(workflow, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workflow.root,
+        env=job_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for_outputs(workflow, count, timeout=120):
+    deadline = time.monotonic() + timeout
+    while len(workflow.outputs()) < count:
+        assert time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def many_sources(workflow):
+    for index in range(8):
+        make_image(workflow.inputs / f"img{index}.png", (900, 600), color=(index * 30, 80, 160))
+    workflow.set_config(widths=[800, 600, 400, 200, 100, 50], formats=["png", "webp"])
+    return workflow
+
+
+def test_kill_9_midway_then_a_plain_rerun_completes(many_sources):
+    workflow = many_sources
+    run = start_run(workflow)
+    wait_for_outputs(workflow, 10)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    time.sleep(0.5)  # let the killed run's last forked children exit
+    done = workflow.run()
+    assert "Built" in done.stderr
+    expected = {
+        f"img{i}_{w}x{-(-w * 2 // 3)}.{f}" for i in range(8) for w in (800, 600, 400, 200, 100, 50) for f in ("png", "webp")
+    }
+    assert set(workflow.outputs()) == expected
+    for name in expected:
+        with Image.open(workflow.results / name) as im:
+            im.load()  # raises on a truncated file
+    leftovers = [p.name for p in workflow.results.rglob(".*.part")]
+    assert leftovers == []
+
+
+def test_a_second_run_in_the_same_folder_is_refused(many_sources):
+    workflow = many_sources
+    first = start_run(workflow)
+    wait_for_outputs(workflow, 2)
+    second = workflow.run(check=False)
+    assert second.returncode != 0
+    assert "another run (pid " in build_log(second)
+    assert "is building in this folder" in build_log(second)
+    output, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, output.decode()
+    assert len(workflow.outputs()) == 8 * 6 * 2
+
+
+def test_exif_orientation_sets_the_target_names(workflow):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    make_image(workflow.inputs / "portrait.jpg", (64, 48), exif=exif)
+    workflow.run()
+    assert "portrait_40x54.png" in workflow.outputs()
+    with Image.open(workflow.results / "portrait_40x54.png") as im:
+        assert im.size == (40, 54)
+
+
+def adobe_rgb_profile() -> bytes:
+    """A minimal ICC v2 display profile with Adobe RGB (1998) primaries and gamma 2.2."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    text = b"Adobe RGB test\x00"
+    tags = {
+        b"desc": b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 2 + 1 + 67),
+        b"wtpt": xyz(0.9642, 1.0, 0.8249),
+        b"rXYZ": xyz(0.6097, 0.3111, 0.0195),
+        b"gXYZ": xyz(0.2053, 0.6257, 0.0609),
+        b"bXYZ": xyz(0.1492, 0.0632, 0.7446),
+    }
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 563) + bytes(2)
+    tags.update({b"rTRC": curve, b"gTRC": curve, b"bTRC": curve})
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags.items():
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body + bytes(-len(body) % 4)
+    size = offset + len(data)
+    header = (
+        struct.pack(">I", size) + bytes(4) + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+        + bytes(12) + b"acsp" + bytes(4 * 4 + 8 + 4) + s15(0.9642) + s15(1.0) + s15(0.8249) + bytes(4 + 16 + 28)
+    )
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_icc_profile_is_converted_to_srgb(workflow):
+    icc = adobe_rgb_profile()
+    make_image(workflow.inputs / "tagged.png", (20, 10), color=(200, 40, 40), icc_profile=icc)
+    workflow.run()
+    expected = ImageCms.profileToProfile(
+        Image.new("RGB", (1, 1), (200, 40, 40)),
+        ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+        ImageCms.createProfile("sRGB"),
+        renderingIntent=ImageCms.Intent.PERCEPTUAL,
+    ).getpixel((0, 0))
+    assert expected != (200, 40, 40)  # the profile really changes the colour
+    with Image.open(workflow.results / "tagged_20x10.png") as out:
+        assert "icc_profile" not in out.info
+        actual = out.getpixel((10, 5))
+    assert max(abs(a - e) for a, e in zip(actual, expected)) <= 2
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "expected_mode"),
+    [
+        ("RGBA", "png", "RGBA"),
+        ("RGBA", "webp", "RGBA"),
+        ("RGBA", "avif", "RGBA"),
+        ("RGBA", "jpeg", "RGB"),
+        ("LA", "png", "LA"),
+        ("P", "png", "RGB"),
+        ("CMYK", "jpeg", "RGB"),
+        ("I;16", "png", "L"),
+        ("L", "avif", "RGB"),
+    ],
+)
+def test_image_modes_produce_valid_outputs(workflow, mode, fmt, expected_mode):
+    suffix = "tif" if mode in ("CMYK", "I;16") else "png"
+    make_image(workflow.inputs / f"src.{suffix}", (20, 10), mode=mode, color=None)
+    workflow.set_config(formats=[fmt])
+    workflow.run()
+    with Image.open(workflow.results / f"src_20x10.{fmt}") as out:
+        assert out.mode == expected_mode
+        assert out.size == (20, 10)
+
+
+def test_alpha_is_flattened_onto_the_background_for_jpeg(workflow):
+    make_image(workflow.inputs / "clear.png", (20, 10), mode="RGBA", color=(0, 0, 0, 0))
+    workflow.set_config(formats=["jpeg"], background="#00ff00")
+    workflow.run()
+    with Image.open(workflow.results / "clear_20x10.jpeg") as out:
+        red, green, blue = out.getpixel((10, 5))
+    assert green > 240 and red < 15 and blue < 15
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_animated_sources_use_their_first_frame(workflow, fmt):
+    frames = [Image.new("RGB", (20, 10), color) for color in ((255, 0, 0), (0, 0, 255))]
+    workflow.inputs.mkdir()
+    frames[0].save(workflow.inputs / f"anim.{fmt.lower()}", format=fmt, save_all=True, append_images=frames[1:], lossless=True)
+    workflow.run()
+    with Image.open(workflow.results / "anim_20x10.png") as out:
+        assert out.getpixel((10, 5)) == (255, 0, 0)
