@@ -256,3 +256,48 @@ def test_animated_sources_use_their_first_frame(workflow, fmt):
     workflow.run()
     with Image.open(workflow.results / "anim_20x10.png") as out:
         assert out.getpixel((10, 5)) == (255, 0, 0)
+
+
+def mounted_tmpfs(workflow, name: str, options: str):
+    """A tmpfs under the workflow (needs root to mount; the test is skipped otherwise)."""
+    mount_point = workflow.root / name
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def small_disk(workflow):
+    yield from mounted_tmpfs(workflow, "small_disk", "size=256k")
+
+
+@pytest.fixture
+def read_only_folder(workflow):
+    yield from mounted_tmpfs(workflow, "read_only", "ro,size=1m")
+
+
+def test_a_read_only_output_folder_stops_with_a_clear_error(workflow, read_only_folder):
+    make_image(workflow.inputs / "photo.png", (40, 20))
+    workflow.set_config(output_dir=read_only_folder.name)
+    done = workflow.run(check=False)
+    assert done.returncode != 0
+    assert "Read-only file system" in build_log(done)
+    assert f"Failed to create output directory {read_only_folder.name}/.cache/photo" in build_log(done)
+    assert list(read_only_folder.iterdir()) == []
+
+
+def test_a_full_disk_fails_cleanly_with_one_line(workflow, small_disk):
+    make_image(workflow.inputs / "large.png", (1200, 800))
+    make_image(workflow.inputs / "tiny.png", (20, 10))
+    workflow.set_config(output_dir=str(small_disk.name), widths=[20, 10])
+    done = workflow.run(check=False)
+    log = build_log(done)
+    assert done.returncode != 0
+    assert "ERROR input_images/large.png: [Errno 28] No space left on device" in log
+    assert "FAILED: 1 source(s): input_images/large.png" in log
+    assert "tiny_20x10.png" in {p.name for p in small_disk.iterdir()}
+    assert not list(small_disk.rglob("*.part"))
+    assert not (small_disk / ".cache" / "large" / "L0.raster").exists()
