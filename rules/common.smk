@@ -141,7 +141,7 @@ def source_path(wildcards):
     except KeyError:
         raise WorkflowError(
             f"no source named '{wildcards.stem}' in '{INPUT_DIR}' "
-            f"(extensions: jpg, jpeg, png, webp, tif, tiff)"
+            f"(extensions: jpg, jpeg, png, webp, tif, tiff, gif)"
         ) from None
 
 

@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from scripts.imageops import PILLOW_FORMATS, calculate_new_height, oriented_size
 
 #: Source file extensions, compared case-insensitively; other files are ignored.
-SOURCE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"})
+SOURCE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif"})
 
 
 @dataclass(frozen=True, order=True)

@@ -48,10 +48,10 @@ def test_plan_targets_counts_every_width_and_format():
 
 
 def test_find_sources_filters_extensions_case_insensitively(tmp_path: Path):
-    for name in ["a.JPG", "b.jpeg", "c.png", "d.WebP", "e.tif", "f.TIFF", "notes.txt", "g.gif", ".hidden.jpg"]:
+    for name in ["a.JPG", "b.jpeg", "c.png", "d.WebP", "e.tif", "f.TIFF", "g.Gif", "notes.txt", "h.bmp", ".hidden.jpg"]:
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "sub.jpg").mkdir()
-    assert sorted(find_sources(tmp_path)) == ["a", "b", "c", "d", "e", "f"]
+    assert sorted(find_sources(tmp_path)) == ["a", "b", "c", "d", "e", "f", "g"]
 
 
 def test_find_sources_refuses_two_sources_with_the_same_stem(tmp_path: Path):

@@ -248,7 +248,7 @@ def test_alpha_is_flattened_onto_the_background_for_jpeg(workflow):
     assert green > 240 and red < 15 and blue < 15
 
 
-@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])
 def test_animated_sources_use_their_first_frame(workflow, fmt):
     frames = [Image.new("RGB", (20, 10), color) for color in ((255, 0, 0), (0, 0, 255))]
     workflow.inputs.mkdir()
