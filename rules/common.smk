@@ -207,6 +207,7 @@ def acquire_run_lock():
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        acquire_run_lock.refused = True
         handle.seek(0)
         owner = handle.read().strip() or "?"
         handle.close()
@@ -276,7 +277,11 @@ def print_end_summary():
 def print_summary_at_exit():
     """Runs with nothing to build, and dry runs, never reach onstart."""
     stop_jobserver()
-    if workflow.dag is None or getattr(print_start_summary, "done", False):
+    if (
+        workflow.dag is None
+        or getattr(print_start_summary, "done", False)
+        or getattr(acquire_run_lock, "refused", False)
+    ):
         return
     print_start_summary()
     if not workflow.dryrun:

@@ -151,6 +151,7 @@ def test_a_second_run_in_the_same_folder_is_refused(many_sources):
     assert second.returncode != 0
     assert "another run (pid " in build_log(second)
     assert "is building in this folder" in build_log(second)
+    assert "Nothing to build" not in build_log(second)
     output, _ = first.communicate(timeout=600)
     assert first.returncode == 0, output.decode()
     assert len(workflow.outputs()) == 8 * 6 * 2

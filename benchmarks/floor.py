@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""The floor: decode each source once, then resize and encode every target in
+one process, with no scheduler and no files in between.
+
+    uv run python benchmarks/floor.py CORPUS_DIR OUT_DIR
+
+Same targets, resampling (Lanczos, reducing_gap from config.yaml) and encoder
+settings as the workflow. Prints the CPU seconds spent decoding, resampling and
+encoding each format: no per-target pipeline can do less work than this.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.imageops import normalize, save_image  # noqa: E402
+from scripts.plan import find_sources, plan_targets  # noqa: E402
+
+
+def main() -> int:
+    corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    gap = config["reducing_gap"] or None
+    cpu: dict[str, float] = defaultdict(float)
+    for stem, path in find_sources(corpus).items():
+        start = time.process_time()
+        with Image.open(path) as im:
+            upright = normalize(im)
+        cpu["decode"] += time.process_time() - start
+        targets = plan_targets({stem: upright.size}, config["widths"], config["formats"], config["allow_upscale"])
+        for width, height in sorted({(t.width, t.height) for t in targets}, reverse=True):
+            start = time.process_time()
+            resized = upright.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=gap)
+            cpu["resize"] += time.process_time() - start
+            for fmt in config["formats"]:
+                start = time.process_time()
+                save_image(resized, out / f"{stem}_{width}x{height}.{fmt}", fmt, config["encoders"][fmt])
+                cpu[fmt] += time.process_time() - start
+    print(" ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items()), f"total {sum(cpu.values()):.1f} CPU-s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
