@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import signal
 import socket
@@ -37,30 +36,35 @@ from scripts import decode_source, resize_image
 COMMANDS = {"decode_source": decode_source.main, "resize_image": resize_image.main}
 
 
-def run_request(request: dict) -> dict:
+def run_request(cwd: str, command: str, argv: list[str]) -> tuple[int, str, str]:
     """Run one job in this process; return its status and what it printed."""
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
-            os.chdir(request["cwd"])
-            status = COMMANDS[request["command"]](request["argv"])
+            os.chdir(cwd)
+            status = COMMANDS[command](argv)
         except SystemExit as exit_:
             status = exit_.code if isinstance(exit_.code, int) else 1
         except BaseException:  # report everything: this is the job's top level
             traceback.print_exc()
             status = 1
-    return {"status": status or 0, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
+    return status or 0, stdout.getvalue(), stderr.getvalue()
 
 
 def serve_connection(conn: socket.socket) -> None:
-    """Read one JSON request line, run it, write one JSON reply line."""
-    with conn, conn.makefile("rwb") as stream:
-        line = stream.readline()
-        if not line:
+    """Read one request (NUL-terminated fields up to end of stream), run it, reply.
+
+    The protocol is described in jobclient.py.
+    """
+    with conn:
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+        fields = [os.fsdecode(field) for field in b"".join(chunks).split(b"\0")[:-1]]
+        if len(fields) < 2:
             return
-        reply = run_request(json.loads(line))
-        stream.write(json.dumps(reply).encode() + b"\n")
-        stream.flush()
+        status, stdout, stderr = run_request(fields[0], fields[1], fields[2:])
+        conn.sendall(b"\0".join([str(status).encode(), stdout.encode(), stderr.encode()]))
 
 
 def serve(socket_path: Path) -> None:
