@@ -71,7 +71,8 @@ def oriented_size(im: Image.Image) -> tuple[int, int]:
 def _to_srgb(im: Image.Image) -> Image.Image:
     """Convert pixels with an embedded ICC profile to sRGB; drop the profile."""
     icc = im.info.get("icc_profile")
-    if not icc or im.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+    # Grey profiles are left alone: grey pixels are device grey in practice.
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
         return im
     from PIL import ImageCms
 
@@ -80,11 +81,7 @@ def _to_srgb(im: Image.Image) -> Image.Image:
     except (OSError, ImageCms.PyCMSError):
         # An unreadable profile is ignored, as browsers do.
         return im
-    out_mode = {"CMYK": "RGB", "LA": "RGBA", "L": "RGB"}.get(im.mode, im.mode)
-    if im.mode in ("L", "LA"):
-        # Grey ICC profiles cannot be converted straight to an RGB profile by
-        # every LittleCMS build; grey pixels are device grey in practice.
-        return im
+    out_mode = "RGB" if im.mode == "CMYK" else im.mode
     try:
         converted = ImageCms.profileToProfile(
             im,
@@ -101,12 +98,16 @@ def _to_srgb(im: Image.Image) -> Image.Image:
 
 
 def _sixteen_bit_to_l(im: Image.Image) -> Image.Image:
-    """Scale a 16- or 32-bit grey image down to 8-bit ``L``."""
+    """Scale a 16-bit (``I;16*``) or 32-bit (``I``, ``F``) grey image down to 8-bit ``L``.
+
+    16-bit data always spans 0-65535. A 32-bit integer image is taken as 16-bit
+    data when its values exceed 255, and as 8-bit data otherwise.
+    """
     if im.mode == "F":
         return im.convert("L")
     as_int = im.convert("I") if im.mode != "I" else im
-    lo, hi = as_int.getextrema()
-    scale = 1 / 256 if hi > 255 else 1
+    sixteen_bit = im.mode.startswith("I;16") or as_int.getextrema()[1] > 255
+    scale = 1 / 256 if sixteen_bit else 1
     return as_int.point(lambda value: value * scale).convert("L")
 
 

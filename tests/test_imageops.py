@@ -49,9 +49,10 @@ def test_normalize_keeps_palette_transparency_as_alpha():
     assert out.getpixel((0, 0))[3] == 0
 
 
-def test_normalize_scales_16_bit_grey_to_8_bit():
-    im = Image.new("I;16", (2, 1), 65535)
-    assert normalize(im).getpixel((0, 0)) == 255
+@pytest.mark.parametrize(("mode", "value", "expected"), [("I;16", 65535, 255), ("I;16", 200, 0), ("I;16", 512, 2), ("I", 200, 200)])
+def test_normalize_scales_16_bit_grey_to_8_bit(mode, value, expected):
+    im = Image.new(mode, (2, 1), value)
+    assert normalize(im).getpixel((0, 0)) == expected
 
 
 def test_normalize_applies_exif_orientation():
