@@ -60,7 +60,7 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
 
 
 def snakemake(*args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--cores", "all", "--quiet", "all", *args]
+    return [sys.executable, "-m", "snakemake", "--cores", "all", "--quiet", "rules", "progress", *args]
 
 
 def make_sources(folder: Path, count: int) -> None:
