@@ -152,6 +152,24 @@ def encoder_options(wildcards):
     return json.dumps(config["encoders"][wildcards.fmt], sort_keys=True)
 
 
+@rule_function
+def pixel_limit(wildcards):
+    """The pixel limit a source's decode job enforces: 0 (none) for a source
+    whose header shows it within max_pixels. Changing max_pixels then reruns
+    only the sources it concerns, not every decode and so every target."""
+    size = source_size(source_path(wildcards))
+    if size is not None and size[0] * size[1] <= config["max_pixels"]:
+        return 0
+    return config["max_pixels"]
+
+
+@rule_function
+def flatten_background(wildcards):
+    """The colour transparency is flattened onto: only jpeg uses it, so changing
+    it rebuilds only the jpeg targets."""
+    return config["background"] if wildcards.fmt == "jpeg" else "none"
+
+
 def megapixels(wildcards):
     size = source_size(source_path(wildcards))
     return 0 if size is None else size[0] * size[1] / 1e6

@@ -19,7 +19,7 @@ rule decode_source:
     resources:
         mem_mb=decode_mem_mb,
     params:
-        max_pixels=config["max_pixels"],
+        max_pixels=pixel_limit,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} decode_source {input.source:q} {output:q}"
@@ -43,7 +43,7 @@ rule resize_image:
         mem_mb=resize_mem_mb,
     params:
         encoder=encoder_options,
-        background=config["background"],
+        background=flatten_background,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} resize_image {input.raster:q} {output:q}"

@@ -45,11 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
     parser.add_argument("rasters", type=Path, nargs="+")
-    parser.add_argument("--max-pixels", type=int, default=None)
+    parser.add_argument("--max-pixels", type=int, default=0, help="0: no limit")
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args(argv)
     return run_job(
-        lambda: decode_source(args.source, args.rasters, args.max_pixels),
+        lambda: decode_source(args.source, args.rasters, args.max_pixels or None),
         args.log,
         str(args.source),
     )

@@ -113,3 +113,19 @@ def test_an_unknown_target_names_the_missing_source(workflow):
     done = workflow.run("results/nosuch_20x15.webp", check=False)
     assert done.returncode != 0
     assert "no source named 'nosuch'" in done.stdout + done.stderr
+
+
+def test_changing_the_jpeg_background_rebuilds_nothing_else(built):
+    built.set_config(formats=["png", "jpeg"])
+    built.run()
+    before = built.outputs()
+    built.set_config(background="#000000")
+    built.run()
+    assert changed(before, built.outputs()) == {n for n in before if n.endswith(".jpeg")}
+
+
+def test_raising_max_pixels_rebuilds_nothing(built):
+    before = built.outputs()
+    built.set_config(max_pixels=10**9)
+    built.run()
+    assert changed(before, built.outputs()) == set()
