@@ -239,6 +239,23 @@ def acquire_run_lock():
     acquire_run_lock.handle = handle
 
 
+def cap_memory_to_machine():
+    """Unless --resources mem_mb is given, let a local run's jobs use together at
+    most the memory available now, using each job's mem_mb hint (megapixels)."""
+    if (
+        not workflow.local_exec
+        or workflow.global_resources.get("mem_mb").value is not None
+    ):
+        return
+    available_mb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    workflow.register_resource("mem_mb", available_mb)
+    say(
+        [
+            f"Memory: jobs share at most {available_mb:,} MB (--resources mem_mb=N to change)"
+        ]
+    )
+
+
 def remove_stale_partial_files():
     """Delete the temporary files of jobs killed mid-write (only one run holds the
     folder's lock, so no live job owns them)."""

@@ -10,6 +10,7 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 onstart:
     acquire_run_lock()
     print_start_summary()
+    cap_memory_to_machine()
     remove_stale_partial_files()
     start_jobserver()
 

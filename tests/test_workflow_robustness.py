@@ -302,3 +302,13 @@ def test_a_full_disk_fails_cleanly_with_one_line(workflow, small_disk):
     assert "tiny_20x10.png" in {p.name for p in small_disk.iterdir()}
     assert not list(small_disk.rglob("*.part"))
     assert not (small_disk / ".cache" / "large" / "L0.raster").exists()
+
+
+def test_local_runs_cap_job_memory_to_the_machine_unless_told(workflow):
+    make_image(workflow.inputs / "photo.png", (40, 20))
+    done = workflow.run()
+    assert "Memory: jobs share at most" in done.stderr
+    (workflow.results / "photo_40x20.png").unlink()
+    told = workflow.run("--resources", "mem_mb=4000")
+    assert "Memory: jobs share at most" not in told.stderr
+    assert "mem_mb=Resource(\"mem_mb\", 4000)" in told.stdout + told.stderr
