@@ -64,7 +64,7 @@ def serve_connection(conn: socket.socket) -> None:
         if len(fields) < 2:
             return
         status, stdout, stderr = run_request(fields[0], fields[1], fields[2:])
-        conn.sendall(b"\0".join([str(status).encode(), stdout.encode(), stderr.encode()]))
+        conn.sendall(b"\0".join([str(status).encode(), os.fsencode(stdout), os.fsencode(stderr)]))
 
 
 def serve(socket_path: Path) -> None:
