@@ -1,0 +1,37 @@
+import pytest
+
+from scripts.summary import describe_mode, end_lines, start_lines, unique_in_order
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1, "SEQUENTIAL (1 core)"), (2, "PARALLEL (2 cores)"), (19, "PARALLEL (19 cores)")])
+def test_describe_mode(cores, expected):
+    assert describe_mode(cores) == expected
+
+
+def test_start_lines_for_a_dry_run():
+    assert start_lines(4, "photos", 6, 2, 44, dry_run=True) == [
+        "--- Mode: PARALLEL (4 cores) (dry run) ---",
+        "Found 6 source(s) in 'photos'.",
+        "-> 2 source(s) to process, 44 target(s) would build.",
+    ]
+
+
+def test_end_lines_with_nothing_to_do():
+    assert end_lines(0.5, 0, []) == ["Nothing to build: every target is up to date.", "Done in 0.50 s."]
+
+
+def test_end_lines_list_failures_and_at_most_five_orphans():
+    orphans = [f"gone_{n}x{n}.png" for n in range(1, 8)]
+    lines = end_lines(12.345, 40, ["in/a.jpg", "in/b.png"], orphans, "snakemake --cores 1 remove_orphans")
+    assert lines == [
+        "Built 40 target(s).",
+        "FAILED: 2 source(s): in/a.jpg, in/b.png",
+        "7 orphaned output(s) no source or setting makes any more: "
+        "gone_1x1.png, gone_2x2.png, gone_3x3.png, gone_4x4.png, gone_5x5.png, ...",
+        "   remove them with: snakemake --cores 1 remove_orphans",
+        "Done in 12.35 s.",
+    ]
+
+
+def test_unique_in_order():
+    assert unique_in_order(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
