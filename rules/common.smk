@@ -209,7 +209,14 @@ def orphans():
 
 @rule_function
 def orphan_paths(wildcards):
-    return [str(OUTPUT_DIR / name) for name in orphans()]
+    """Orphaned variants, plus the cached rasters of sources that are gone."""
+    gone = [
+        folder
+        for folder in sorted(CACHE_DIR.glob("*"))
+        if folder.is_dir() and folder.name not in sources()
+    ]
+    rasters = [raster for folder in gone for raster in sorted(folder.glob("*.raster"))]
+    return [str(OUTPUT_DIR / name) for name in orphans()] + [str(r) for r in rasters]
 
 
 def acquire_run_lock():

@@ -12,7 +12,8 @@ from pathlib import Path
 
 
 def remove_files(paths: list[Path]) -> list[Path]:
-    """Unlink ``paths``; return those that existed."""
+    """Unlink ``paths``, then their folders if that left them empty; return the
+    files that existed."""
     removed = []
     for path in paths:
         try:
@@ -20,6 +21,9 @@ def remove_files(paths: list[Path]) -> list[Path]:
         except FileNotFoundError:
             continue
         removed.append(path)
+    for folder in sorted({path.parent for path in removed}, reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
     return removed
 
 

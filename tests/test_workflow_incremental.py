@@ -97,8 +97,11 @@ def test_removing_a_source_rebuilds_nothing_and_lists_its_orphans(built):
     assert "6 orphaned output(s)" in done.stderr
     assert "remove_orphans" in done.stderr
 
+    assert (built.results / ".cache" / "beta" / "L0.raster").exists()
     built.run("remove_orphans")
     assert set(built.outputs()) == ALPHA
+    assert not (built.results / ".cache" / "beta").exists()
+    assert (built.results / ".cache" / "alpha" / "L0.raster").exists()
 
 
 def test_a_single_target_builds_alone(workflow):
