@@ -4,8 +4,9 @@ one process, with no scheduler and no files in between.
 
     uv run python benchmarks/floor.py CORPUS_DIR OUT_DIR
 
-Same targets, resampling (Lanczos, reducing_gap from config.yaml) and encoder
-settings as the workflow. Prints the CPU seconds spent decoding, resampling and
+Same targets and encoder settings as the workflow; each width is resampled
+once, with Lanczos and Pillow's own reducing_gap (config.yaml), the in-memory
+equivalent of the workflow's raster pyramid. Prints the CPU seconds spent decoding, resampling and
 encoding each format: no per-target pipeline can do less work than this.
 """
 

@@ -91,6 +91,11 @@ def source_size(path):
     return probe_size(path, config["max_pixels"])
 
 
+def job_source_size(wildcards):
+    """Upright size of the source a job's stem stands for, or None if unreadable."""
+    return source_size(source_path(wildcards))
+
+
 def source_sizes():
     """Stem -> upright size, for the sources whose header can be read."""
     sizes = {stem: source_size(path) for stem, path in sources().items()}
@@ -120,7 +125,7 @@ def raster_path(stem, level):
 
 def target_level(wildcards):
     """The pyramid level a target is resampled from (see imageops.pyramid_level)."""
-    size = source_size(source_path(wildcards))
+    size = job_source_size(wildcards)
     if size is None:
         return 0
     return pyramid_level(
@@ -157,7 +162,7 @@ def pixel_limit(wildcards):
     """The pixel limit a source's decode job enforces: 0 (none) for a source
     whose header shows it within max_pixels. Changing max_pixels then reruns
     only the sources it concerns, not every decode and so every target."""
-    size = source_size(source_path(wildcards))
+    size = job_source_size(wildcards)
     if size is not None and size[0] * size[1] <= config["max_pixels"]:
         return 0
     return config["max_pixels"]
@@ -171,7 +176,7 @@ def flatten_background(wildcards):
 
 
 def megapixels(wildcards):
-    size = source_size(source_path(wildcards))
+    size = job_source_size(wildcards)
     return 0 if size is None else size[0] * size[1] / 1e6
 
 

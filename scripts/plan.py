@@ -43,13 +43,16 @@ def is_source_file(path: Path) -> bool:
     return not path.name.startswith(".") and path.suffix.lower() in SOURCE_SUFFIXES and path.is_file()
 
 
+def has_unusable_name(path: Path) -> bool:
+    """Whether Snakemake would misread ``path``'s name as wildcards or path variables."""
+    return bool(UNUSABLE_CHARACTERS & set(path.name))
+
+
 def unusable_sources(input_dir: Path) -> list[Path]:
     """Source files whose names Snakemake would misread as wildcards; they are skipped."""
     if not input_dir.is_dir():
         return []
-    return sorted(
-        path for path in input_dir.iterdir() if is_source_file(path) and UNUSABLE_CHARACTERS & set(path.name)
-    )
+    return sorted(path for path in input_dir.iterdir() if is_source_file(path) and has_unusable_name(path))
 
 
 def find_sources(input_dir: Path) -> dict[str, Path]:
@@ -63,7 +66,7 @@ def find_sources(input_dir: Path) -> dict[str, Path]:
         return {}
     sources: dict[str, Path] = {}
     for path in sorted(input_dir.iterdir()):
-        if not is_source_file(path) or UNUSABLE_CHARACTERS & set(path.name):
+        if not is_source_file(path) or has_unusable_name(path):
             continue
         if path.stem in sources:
             msg = (

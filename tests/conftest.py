@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "profiles")
+from benchmarks.compare import ROOT, copy_workflow
 
 #: Small widths keep the end-to-end runs fast.
 TEST_WIDTHS = [40, 20, 10]
@@ -42,14 +40,7 @@ class Workflow:
     """A copy of the workflow in a temporary folder, run with the real Snakemake."""
 
     def __init__(self, root: Path):
-        self.root = root
-        root.mkdir(parents=True)
-        for name in WORKFLOW_FILES:
-            src = ROOT / name
-            if src.is_dir():
-                shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(src, root / name)
+        self.root = copy_workflow(root)
         self.inputs = root / "input_images"
         self.results = root / "results"
         self.set_config(widths=TEST_WIDTHS)
