@@ -12,9 +12,13 @@ min_version("9.27")
 configfile: "config.yaml"
 
 
+report: "rules/report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/resize.smk"
 include: "rules/summary.smk"
+include: "rules/web.smk"
 include: "rules/orphans.smk"
 
 

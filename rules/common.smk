@@ -1,9 +1,11 @@
 # Helpers for the rules: config checks, source discovery, target lists and
 # input functions. The planning logic itself lives in scripts/plan.py.
+import csv
 import fcntl
 import inspect
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,6 +28,7 @@ from scripts.plan import (
     unusable_sources,
 )
 from scripts.summary import end_lines, start_lines, unique_in_order
+from scripts.web import default_alt, report_summary
 from snakemake_interface_executor_plugins.settings import ExecMode
 
 
@@ -50,6 +53,13 @@ LOG_DIR = OUTPUT_DIR / "logs"
 BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
 CACHE_DIR = OUTPUT_DIR / ".cache"
 TARGET_PATTERN = str(OUTPUT_DIR / "{stem}_{width}x{height}.{fmt}")
+# Web delivery (rules/web.smk).
+RECORD_PATTERN = str(CACHE_DIR / "{stem}" / "record.json")
+SNIPPET_PATTERN = str(OUTPUT_DIR / "html" / "{stem}.html")
+MANIFEST = OUTPUT_DIR / "manifest.json"
+SIZE_REPORT = OUTPUT_DIR / "report.csv"
+GALLERY = OUTPUT_DIR / "index.html"
+REPORT_GALLERY = OUTPUT_DIR / "report" / "gallery.html"
 # The decoded pyramid of one source: level k is the upright image reduced 2**k times.
 RASTER_LEVEL_PATTERNS = [
     str(CACHE_DIR / "{stem}" / f"L{level}.raster") for level in range(RASTER_LEVELS)
@@ -62,6 +72,7 @@ SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 SHARED_CODE = [SCRIPTS_DIR / "imageops.py", SCRIPTS_DIR / "joblog.py"]
 DECODE_CODE = [SCRIPTS_DIR / "decode_source.py", *SHARED_CODE]
 RESIZE_CODE = [SCRIPTS_DIR / "resize_image.py", *SHARED_CODE]
+WEB_CODE = [SCRIPTS_DIR / "web.py", *SHARED_CODE]
 JOB_CLIENT = SCRIPTS_DIR / "jobclient.py"
 JOBSERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 
@@ -103,10 +114,25 @@ def source_sizes():
 
 
 def planned_targets():
-    """Every target the current config asks for."""
-    return plan_targets(
-        source_sizes(), config["widths"], config["formats"], config["allow_upscale"]
-    )
+    """Every target the current config asks for (planned once per run)."""
+    if "planned" not in planned_targets.__dict__:
+        planned_targets.planned = plan_targets(
+            source_sizes(),
+            config["widths"],
+            config["formats"],
+            config["allow_upscale"],
+        )
+    return planned_targets.planned
+
+
+def targets_by_stem():
+    """Stem -> its planned targets."""
+    if "grouped" not in targets_by_stem.__dict__:
+        grouped = {}
+        for target in planned_targets():
+            grouped.setdefault(target.stem, []).append(target)
+        targets_by_stem.grouped = grouped
+    return targets_by_stem.grouped
 
 
 @rule_function
@@ -114,9 +140,11 @@ def all_targets(wildcards):
     """Every target, plus the raster of each unreadable source (input of `all`),
     so that their decode job reports why they cannot be read."""
     unreadable = sorted(set(sources()) - set(source_sizes()))
-    return [OUTPUT_DIR / target.name for target in planned_targets()] + [
-        raster_path(stem, 0) for stem in unreadable
-    ]
+    return (
+        [OUTPUT_DIR / target.name for target in planned_targets()]
+        + [raster_path(stem, 0) for stem in unreadable]
+        + [MANIFEST, SIZE_REPORT, GALLERY, REPORT_GALLERY]
+    )
 
 
 def raster_path(stem, level):
@@ -192,6 +220,71 @@ def resize_mem_mb(wildcards):
     return int(100 + 6 * megapixels(wildcards) / 4 ** target_level(wildcards))
 
 
+# Web delivery: inputs and params of rules/web.smk.
+@rule_function
+def source_variants(wildcards):
+    """Every variant of one source."""
+    return [OUTPUT_DIR / t.name for t in targets_by_stem().get(wildcards.stem, [])]
+
+
+def described_stems():
+    """The sources that have variants, in name order."""
+    return sorted(targets_by_stem())
+
+
+@rule_function
+def all_records(wildcards):
+    return [RECORD_PATTERN.format(stem=stem) for stem in described_stems()]
+
+
+@rule_function
+def all_snippets(wildcards):
+    return [SNIPPET_PATTERN.format(stem=stem) for stem in described_stems()]
+
+
+#: The report gallery inlines one variant per source: the first of these
+#: formats that is configured, at the narrowest planned width of at least 480.
+THUMBNAIL_FORMATS = ("webp", "jpeg", "png", "avif")
+THUMBNAIL_MIN_WIDTH = 480
+
+
+@rule_function
+def report_thumbnails(wildcards):
+    fmt = next(f for f in THUMBNAIL_FORMATS if f in config["formats"])
+    thumbnails = []
+    for stem in described_stems():
+        candidates = sorted(
+            (t for t in targets_by_stem()[stem] if t.fmt == fmt),
+            key=lambda t: (
+                t.width < THUMBNAIL_MIN_WIDTH,
+                abs(t.width - THUMBNAIL_MIN_WIDTH),
+            ),
+        )
+        thumbnails.append(OUTPUT_DIR / candidates[0].name)
+    return thumbnails
+
+
+@rule_function
+def source_dimensions(wildcards):
+    width, height = job_source_size(wildcards)
+    return f"--width {width} --height {height}"
+
+
+@rule_function
+def alt_text(wildcards):
+    """The alt text of a source: config web.alt, or one made from its name."""
+    return config["web"]["alt"].get(wildcards.stem, default_alt(wildcards.stem))
+
+
+@rule_function
+def url_options(wildcards):
+    """What decides the variants a record lists and their URLs, as options."""
+    options = ["--base-url", config["web"]["base_url"]]
+    if config["web"]["drop_not_smaller"]:
+        options.append("--drop-not-smaller")
+    return shlex.join(options)
+
+
 # Run summary (scripts/summary.py holds the wording).
 RUN_STARTED = time.monotonic()
 ORPHAN_HINT = "snakemake --cores 1 remove_orphans"
@@ -214,14 +307,21 @@ def orphans():
 
 @rule_function
 def orphan_paths(wildcards):
-    """Orphaned variants, plus the cached rasters of sources that are gone."""
+    """Orphaned variants, plus the cached files and snippets of sources that are gone."""
     gone = [
         folder
         for folder in sorted(CACHE_DIR.glob("*"))
         if folder.is_dir() and folder.name not in sources()
     ]
-    rasters = [raster for folder in gone for raster in sorted(folder.glob("*.raster"))]
-    return [str(OUTPUT_DIR / name) for name in orphans()] + [str(r) for r in rasters]
+    cached = [path for folder in gone for path in sorted(folder.iterdir())]
+    snippets = [
+        path
+        for path in sorted((OUTPUT_DIR / "html").glob("*.html"))
+        if path.stem not in targets_by_stem()
+    ]
+    return [str(OUTPUT_DIR / name) for name in orphans()] + [
+        str(path) for path in cached + snippets
+    ]
 
 
 def acquire_run_lock():
@@ -271,7 +371,7 @@ def cap_memory_to_machine():
 def remove_stale_partial_files():
     """Delete the temporary files of jobs killed mid-write (only one run holds the
     folder's lock, so no live job owns them)."""
-    for pattern in (".*.part", ".cache/*/.*.part"):
+    for pattern in (".*.part", ".cache/*/.*.part", "html/.*.part", "report/.*.part"):
         for path in OUTPUT_DIR.glob(pattern):
             path.unlink(missing_ok=True)
 
@@ -319,6 +419,16 @@ def print_end_summary():
             orphan_hint=ORPHAN_HINT,
         )
     )
+    say(size_report_lines())
+
+
+def size_report_lines():
+    """The summary of results/report.csv, if a run has written it."""
+    try:
+        with open(SIZE_REPORT, newline="", encoding="utf-8") as handle:
+            return report_summary(csv.DictReader(handle))
+    except (OSError, KeyError, ValueError):
+        return []
 
 
 def print_summary_at_exit():
@@ -326,6 +436,7 @@ def print_summary_at_exit():
     stop_jobserver()
     if (
         workflow.dag is None
+        or workflow._cores is None  # not a build: --report, --lint, listings
         or getattr(print_start_summary, "done", False)
         or getattr(acquire_run_lock, "refused", False)
     ):

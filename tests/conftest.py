@@ -13,6 +13,8 @@ from PIL import Image
 
 from benchmarks.compare import ROOT, copy_workflow
 
+#: Extensions of the image variants (other files in results/ are web delivery).
+VARIANT_SUFFIXES = {".png", ".webp", ".avif", ".jpeg"}
 #: Small widths keep the end-to-end runs fast.
 TEST_WIDTHS = [40, 20, 10]
 
@@ -64,14 +66,19 @@ class Workflow:
         return done
 
     def outputs(self) -> dict[str, tuple[int, int]]:
-        """Name -> (inode, mtime_ns) of every variant: a rewritten file changes both."""
+        """Name -> (inode, mtime_ns) of every image variant: a rewritten file changes both."""
         if not self.results.is_dir():
             return {}
         return {
             path.name: (path.stat().st_ino, path.stat().st_mtime_ns)
             for path in self.results.iterdir()
-            if path.is_file() and not path.name.startswith(".")
+            if path.is_file() and path.suffix in VARIANT_SUFFIXES and not path.name.startswith(".")
         }
+
+    def stamp(self, relative: str) -> tuple[int, int]:
+        """(inode, mtime_ns) of one file under results/: a rewrite changes it."""
+        stat = (self.results / relative).stat()
+        return stat.st_ino, stat.st_mtime_ns
 
 
 def changed(before: dict, after: dict) -> set[str]:

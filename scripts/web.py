@@ -1,0 +1,534 @@
+"""Web delivery: what a page needs to use the variants.
+
+    python scripts/web.py describe SOURCE VARIANT... --record JSON [options]
+    python scripts/web.py snippet RECORD --sizes SIZES --output HTML
+    python scripts/web.py manifest RECORD... --output manifest.json
+    python scripts/web.py report RECORD... --output report.csv
+    python scripts/web.py gallery SNIPPET... --records RECORD... --output index.html
+    python scripts/web.py report-gallery RECORD... --thumbnails IMAGE... --output gallery.html
+
+``describe`` runs once per source: it writes the source's record (name, sha256,
+size and its variants, as JSON); ``snippet`` turns a record into the source's
+``<picture>`` element. The other commands each run once per build and only
+read those records, so a source's bytes are hashed once, when its variants
+change, not at every manifest update; and changing ``sizes`` rewrites the
+snippets and the gallery, not the manifest.
+
+Everything here is a pure function over plain values, except the command-line
+part at the bottom.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import hashlib
+import html
+import io
+import json
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.imageops import atomic_write
+from scripts.joblog import run_job
+
+#: MIME type of each output format.
+MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
+#: Formats offered as ``<source>`` elements, best compression first: browsers
+#: take the first type they support.
+MODERN_FORMATS = ("avif", "webp")
+#: The ``<img>`` fallback format, by preference: the first one configured.
+FALLBACK_FORMATS = ("jpeg", "png", "webp", "avif")
+#: The fallback ``src`` is the widest variant no wider than this (a sensible
+#: default for the rare browser that ignores srcset).
+FALLBACK_SRC_MAX_WIDTH = 1024
+
+_VARIANT_NAME = re.compile(r"_(?P<width>[1-9][0-9]*)x(?P<height>[1-9][0-9]*)\.(?P<fmt>[a-z]+)$")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One output file of a source."""
+
+    path: str
+    url: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+
+
+@dataclass
+class SourceRecord:
+    """A source and the variants a page may use; dropped ones are listed apart."""
+
+    name: str
+    stem: str
+    path: str
+    sha256: str
+    bytes: int
+    width: int
+    height: int
+    alt: str
+    variants: list[Variant] = field(default_factory=list)
+    dropped: list[Variant] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> SourceRecord:
+        fields = dict(data)
+        fields["variants"] = [Variant(**v) for v in data["variants"]]
+        fields["dropped"] = [Variant(**v) for v in data["dropped"]]
+        return cls(**fields)
+
+
+def parse_variant_name(name: str) -> tuple[int, int, str]:
+    """``(width, height, format)`` of a target name ``{stem}_{W}x{H}.{fmt}``."""
+    match = _VARIANT_NAME.search(name)
+    if match is None or match["fmt"] not in MIME_TYPES:
+        msg = f"{name!r} is not a variant name of the form STEM_WxH.FORMAT"
+        raise ValueError(msg)
+    return int(match["width"]), int(match["height"]), match["fmt"]
+
+
+def variant_url(name: str, base_url: str = "") -> str:
+    """The URL of a variant: ``base_url`` then the file name, percent-encoded
+    (a space or a comma would otherwise break a srcset)."""
+    return base_url + quote(name)
+
+
+def describe_variants(paths: Iterable[Path], output_dir: Path, base_url: str = "") -> list[Variant]:
+    """Variants read from disk, sorted by format then width."""
+    variants = []
+    for path in paths:
+        width, height, fmt = parse_variant_name(path.name)
+        variants.append(
+            Variant(
+                path=Path(path).relative_to(output_dir).as_posix(),
+                url=variant_url(path.name, base_url),
+                format=fmt,
+                width=width,
+                height=height,
+                bytes=path.stat().st_size,
+            )
+        )
+    return sorted(variants, key=lambda v: (v.format, v.width))
+
+
+def drop_not_smaller(variants: Sequence[Variant]) -> tuple[list[Variant], list[Variant]]:
+    """Split ``variants`` into kept and dropped: a variant is dropped when it is
+    not smaller in bytes than the next larger width kept in the same format
+    (the larger one is then better in every way)."""
+    kept: list[Variant] = []
+    dropped: list[Variant] = []
+    by_format: dict[str, list[Variant]] = defaultdict(list)
+    for variant in variants:
+        by_format[variant.format].append(variant)
+    for fmt_variants in by_format.values():
+        larger: Variant | None = None
+        for variant in sorted(fmt_variants, key=lambda v: v.width, reverse=True):
+            if larger is not None and variant.bytes >= larger.bytes:
+                dropped.append(variant)
+            else:
+                kept.append(variant)
+                larger = variant
+    order = {id(v): i for i, v in enumerate(variants)}
+    return sorted(kept, key=lambda v: order[id(v)]), sorted(dropped, key=lambda v: order[id(v)])
+
+
+def default_alt(stem: str) -> str:
+    """A readable alt text from a file stem: ``red-fox_at_dusk`` -> ``red fox at dusk``."""
+    return re.sub(r"[-_.\s]+", " ", stem).strip() or stem
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def srcset(variants: Iterable[Variant]) -> str:
+    """``url 480w, url 992w``: width descriptors, narrowest first."""
+    return ", ".join(f"{v.url} {v.width}w" for v in sorted(variants, key=lambda v: v.width))
+
+
+def fallback_format(formats: Iterable[str]) -> str:
+    present = set(formats)
+    return next(fmt for fmt in FALLBACK_FORMATS if fmt in present)
+
+
+def fallback_variant(variants: Sequence[Variant]) -> Variant:
+    """The ``<img src>``: the widest variant no wider than FALLBACK_SRC_MAX_WIDTH,
+    or the narrowest if all are wider."""
+    by_width = sorted(variants, key=lambda v: v.width)
+    fitting = [v for v in by_width if v.width <= FALLBACK_SRC_MAX_WIDTH]
+    return fitting[-1] if fitting else by_width[0]
+
+
+def picture_html(record: SourceRecord, sizes: str) -> str:
+    """The ``<picture>`` element of one source: a ``<source>`` per modern format
+    (best first) and an ``<img>`` fallback with its own srcset. Every name and
+    attribute is HTML-escaped."""
+    if not record.variants:
+        msg = f"{record.name}: no variant to show"
+        raise ValueError(msg)
+    by_format: dict[str, list[Variant]] = defaultdict(list)
+    for variant in record.variants:
+        by_format[variant.format].append(variant)
+    fallback = fallback_format(by_format)
+    esc = html.escape
+    lines = ["<picture>"]
+    for fmt in MODERN_FORMATS:
+        if fmt in by_format and fmt != fallback:
+            lines.append(
+                f'  <source type="{MIME_TYPES[fmt]}" srcset="{esc(srcset(by_format[fmt]))}" sizes="{esc(sizes)}">'
+            )
+    src = fallback_variant(by_format[fallback])
+    lines.append(
+        f'  <img src="{esc(src.url)}" srcset="{esc(srcset(by_format[fallback]))}" sizes="{esc(sizes)}"'
+        f' width="{src.width}" height="{src.height}" alt="{esc(record.alt)}"'
+        ' loading="lazy" decoding="async">'
+    )
+    lines.append("</picture>")
+    return "\n".join(lines) + "\n"
+
+
+def describe_source(
+    source: Path,
+    size: tuple[int, int],
+    variant_paths: Iterable[Path],
+    output_dir: Path,
+    alt: str | None = None,
+    base_url: str = "",
+    drop: bool = False,
+) -> SourceRecord:
+    """The record of one source: its identity and the variants a page may use."""
+    variants = describe_variants(variant_paths, output_dir, base_url)
+    dropped: list[Variant] = []
+    if drop:
+        variants, dropped = drop_not_smaller(variants)
+    return SourceRecord(
+        name=source.name,
+        stem=source.stem,
+        path=source.as_posix(),
+        sha256=sha256_of(source),
+        bytes=source.stat().st_size,
+        width=size[0],
+        height=size[1],
+        alt=default_alt(source.stem) if alt is None else alt,
+        variants=variants,
+        dropped=dropped,
+    )
+
+
+def manifest(records: Iterable[SourceRecord]) -> dict:
+    """``manifest.json``: every source and its variants, by source name."""
+    return {
+        "sources": [
+            {
+                "name": r.name,
+                "path": r.path,
+                "sha256": r.sha256,
+                "bytes": r.bytes,
+                "width": r.width,
+                "height": r.height,
+                "alt": r.alt,
+                "variants": [asdict(v) for v in r.variants],
+                "dropped": [asdict(v) for v in r.dropped],
+            }
+            for r in sorted(records, key=lambda r: r.name)
+        ]
+    }
+
+
+REPORT_COLUMNS = ("scope", "source", "format", "width", "files", "source_bytes", "output_bytes", "ratio", "saved_bytes")
+
+
+def _ratio(output_bytes: int, source_bytes: int) -> str:
+    return f"{output_bytes / source_bytes:.4f}" if source_bytes else ""
+
+
+def size_report(records: Sequence[SourceRecord]) -> list[dict]:
+    """Rows of ``report.csv``, in the spirit of the original compression report
+    (total size before, after, and their ratio):
+
+    - ``total``: all sources against all variants;
+    - ``format`` and ``width``: the variants of one format or one width, against
+      the sources that have them;
+    - ``source``: per source and format, its widest variant (what a page shows
+      instead of the original at full size), with the bytes it saves.
+    """
+    rows = []
+
+    def row(scope, files, source_bytes, output_bytes, source="", fmt="", width="", saved=""):
+        rows.append(
+            {
+                "scope": scope,
+                "source": source,
+                "format": fmt,
+                "width": width,
+                "files": files,
+                "source_bytes": source_bytes,
+                "output_bytes": output_bytes,
+                "ratio": _ratio(output_bytes, source_bytes),
+                "saved_bytes": saved,
+            }
+        )
+
+    all_variants = [(r, v) for r in records for v in r.variants]
+    row("total", len(all_variants), sum(r.bytes for r in records), sum(v.bytes for _, v in all_variants))
+    for key, scope in ((lambda v: v.format, "format"), (lambda v: v.width, "width")):
+        groups: dict = defaultdict(list)
+        for record, variant in all_variants:
+            groups[key(variant)].append((record, variant))
+        for value in sorted(groups, key=lambda k: (isinstance(k, int), k)):
+            pairs = groups[value]
+            sources = {id(r): r.bytes for r, _ in pairs}
+            row(
+                scope,
+                len(pairs),
+                sum(sources.values()),
+                sum(v.bytes for _, v in pairs),
+                fmt=value if scope == "format" else "",
+                width=value if scope == "width" else "",
+            )
+    for record in sorted(records, key=lambda r: r.name):
+        widest: dict[str, Variant] = {}
+        for variant in record.variants:
+            if variant.format not in widest or variant.width > widest[variant.format].width:
+                widest[variant.format] = variant
+        for fmt in sorted(widest):
+            variant = widest[fmt]
+            row(
+                "source",
+                1,
+                record.bytes,
+                variant.bytes,
+                source=record.name,
+                fmt=fmt,
+                width=variant.width,
+                saved=record.bytes - variant.bytes,
+            )
+    return rows
+
+
+def report_csv(rows: Iterable[Mapping]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(count) < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
+
+
+def report_summary(rows: Iterable[Mapping[str, str]]) -> list[str]:
+    """The lines a run prints about ``report.csv``: totals and bytes per format."""
+    rows = list(rows)
+    total = next((r for r in rows if r["scope"] == "total"), None)
+    if total is None or not int(total["files"]):
+        return []
+    formats = ", ".join(
+        f"{r['format']} {human_bytes(int(r['output_bytes']))}" for r in rows if r["scope"] == "format"
+    )
+    lines = [
+        f"Sizes: {human_bytes(int(total['source_bytes']))} of sources -> "
+        f"{human_bytes(int(total['output_bytes']))} in {total['files']} variants "
+        f"(ratio {float(total['ratio']):.2f}; {formats}).",
+    ]
+    saved = [r for r in rows if r["scope"] == "source"]
+    if saved:
+        by_format: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in saved:
+            by_format[r["format"]][0] += int(r["source_bytes"])
+            by_format[r["format"]][1] += int(r["output_bytes"])
+        best = min(by_format, key=lambda f: by_format[f][1])
+        before, after = by_format[best]
+        lines.append(
+            f"   widest {best} variants: {human_bytes(after)} for {human_bytes(before)} of sources "
+            f"(ratio {after / before:.2f}); details in report.csv"
+        )
+    return lines
+
+
+GALLERY_STYLE = """\
+body { margin: 0; font-family: system-ui, sans-serif; background: #fafafa; color: #222; }
+h1 { font-size: 1.4rem; margin: 1rem; }
+figure { margin: 0 0 2rem 0; }
+figure img { display: block; width: 100%; height: auto; }
+figcaption { margin: .5rem 1rem; font-size: .9rem; }
+"""
+
+
+def gallery_html(snippets: Sequence[str], records: Sequence[SourceRecord], title: str = "Responsive images") -> str:
+    """``index.html``: every source's snippet in a full-width figure, so the
+    snippets' default ``sizes="100vw"`` matches the layout."""
+    esc = html.escape
+    figures = []
+    for snippet, record in zip(snippets, records):
+        widths = sorted({v.width for v in record.variants})
+        formats = sorted({v.format for v in record.variants})
+        caption = (
+            f"{esc(record.name)}: {record.width}&times;{record.height}, "
+            f"{len(record.variants)} variants ({esc(', '.join(formats))}; "
+            f"widths {', '.join(map(str, widths))})"
+        )
+        figures.append(
+            f'<figure id="{esc(record.stem)}">\n{snippet.rstrip()}\n<figcaption>{caption}</figcaption>\n</figure>'
+        )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>\n{GALLERY_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{esc(title)}</h1>\n" + "\n".join(figures) + "\n</body>\n</html>\n"
+    )
+
+
+def report_gallery_html(records: Sequence[SourceRecord], thumbnails: Sequence[Path]) -> str:
+    """A self-contained gallery for ``snakemake --report``: one thumbnail per
+    source, inlined as a data URI, and the table of its variants."""
+    esc = html.escape
+    parts = []
+    for record, thumbnail in zip(records, thumbnails):
+        _, _, fmt = parse_variant_name(thumbnail.name)
+        data = base64.b64encode(thumbnail.read_bytes()).decode("ascii")
+        rows = "".join(
+            f"<tr><td>{esc(v.path)}</td><td>{v.format}</td><td>{v.width}&times;{v.height}</td>"
+            f"<td>{v.bytes:,}</td></tr>"
+            for v in sorted(record.variants, key=lambda v: (v.format, -v.width))
+        )
+        parts.append(
+            f"<h2>{esc(record.name)}</h2>\n"
+            f'<img src="data:{MIME_TYPES[fmt]};base64,{data}" alt="{esc(record.alt)}" style="max-width:100%">\n'
+            f"<p>{record.width}&times;{record.height}, {record.bytes:,} bytes, sha256 {record.sha256[:16]}&hellip;</p>\n"
+            "<table><tr><th>variant</th><th>format</th><th>size</th><th>bytes</th></tr>"
+            f"{rows}</table>"
+        )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Gallery</title>'
+        "<style>body{font-family:sans-serif} td,th{padding:0 .6em;text-align:left}</style></head>\n"
+        "<body>\n" + "\n".join(parts) + "\n</body>\n</html>\n"
+    )
+
+
+def read_records(paths: Iterable[Path]) -> list[SourceRecord]:
+    return [SourceRecord.from_json(json.loads(Path(p).read_text(encoding="utf-8"))) for p in paths]
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+# Command line: one subcommand per rule in rules/web.smk.
+
+
+def _describe(args) -> str:
+    record = describe_source(
+        args.source,
+        (args.width, args.height),
+        args.variants,
+        args.output_dir,
+        alt=args.alt,
+        base_url=args.base_url,
+        drop=args.drop_not_smaller,
+    )
+    write_text(args.record, json.dumps(asdict(record), indent=1) + "\n")
+    return f"described {args.source}: {len(record.variants)} variants, {len(record.dropped)} dropped"
+
+
+def _snippet(args) -> str:
+    (record,) = read_records([args.record])
+    write_text(args.output, picture_html(record, args.sizes))
+    return f"wrote {args.output}: {len(record.variants)} variants"
+
+
+def _manifest(args) -> str:
+    records = read_records(args.records)
+    write_text(args.output, json.dumps(manifest(records), indent=1) + "\n")
+    return f"wrote {args.output}: {len(records)} sources"
+
+
+def _report(args) -> str:
+    rows = size_report(read_records(args.records))
+    write_text(args.output, report_csv(rows))
+    return f"wrote {args.output}: {len(rows)} rows"
+
+
+def _gallery(args) -> str:
+    records = read_records(args.records)
+    snippets = [Path(p).read_text(encoding="utf-8") for p in args.snippets]
+    write_text(args.output, gallery_html(snippets, records))
+    return f"wrote {args.output}: {len(records)} sources"
+
+
+def _report_gallery(args) -> str:
+    records = read_records(args.records)
+    write_text(args.output, report_gallery_html(records, args.thumbnails))
+    return f"wrote {args.output}: {len(records)} sources"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    describe = commands.add_parser("describe")
+    describe.add_argument("source", type=Path)
+    describe.add_argument("variants", type=Path, nargs="*")
+    describe.add_argument("--width", type=int, required=True)
+    describe.add_argument("--height", type=int, required=True)
+    describe.add_argument("--output-dir", type=Path, required=True)
+    describe.add_argument("--record", type=Path, required=True)
+    describe.add_argument("--alt", default=None)
+    describe.add_argument("--base-url", default="")
+    describe.add_argument("--drop-not-smaller", action="store_true")
+    describe.set_defaults(action=_describe, subject="source")
+
+    snippet = commands.add_parser("snippet")
+    snippet.add_argument("record", type=Path)
+    snippet.add_argument("--sizes", default="100vw")
+    snippet.add_argument("--output", type=Path, required=True)
+    snippet.set_defaults(action=_snippet, subject="record")
+
+    for name, action in (("manifest", _manifest), ("report", _report)):
+        sub = commands.add_parser(name)
+        sub.add_argument("records", type=Path, nargs="*")
+        sub.add_argument("--output", type=Path, required=True)
+        sub.set_defaults(action=action, subject="output")
+
+    gallery = commands.add_parser("gallery")
+    gallery.add_argument("snippets", type=Path, nargs="*")
+    gallery.add_argument("--records", type=Path, nargs="*", default=[])
+    gallery.add_argument("--output", type=Path, required=True)
+    gallery.set_defaults(action=_gallery, subject="output")
+
+    report_gallery = commands.add_parser("report-gallery")
+    report_gallery.add_argument("records", type=Path, nargs="*")
+    report_gallery.add_argument("--thumbnails", type=Path, nargs="*", default=[])
+    report_gallery.add_argument("--output", type=Path, required=True)
+    report_gallery.set_defaults(action=_report_gallery, subject="output")
+
+    for sub in commands.choices.values():
+        sub.add_argument("--log", type=Path, default=None)
+    args = parser.parse_args(argv)
+    return run_job(lambda: args.action(args), args.log, str(getattr(args, args.subject)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

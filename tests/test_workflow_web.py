@@ -1,0 +1,165 @@
+"""End to end: the manifest, the snippets, the gallery, the size report and
+Snakemake's report, and when each of them is rewritten."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import pytest
+from PIL import Image
+
+from conftest import make_image
+
+WEB_FILES = ["manifest.json", "report.csv", "index.html", "html/alpha.html", "html/beta.html"]
+
+
+@pytest.fixture
+def built(workflow):
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    make_image(workflow.inputs / "beta.png", (30, 60), mode="RGBA", color=(0, 90, 200, 128))
+    workflow.last = workflow.run()
+    return workflow
+
+
+def stamps(workflow) -> dict:
+    return {name: workflow.stamp(name) for name in WEB_FILES}
+
+
+def rewritten(before: dict, workflow) -> set[str]:
+    return {name for name, stamp in stamps(workflow).items() if before[name] != stamp}
+
+
+def test_manifest_lists_every_source_and_variant_as_on_disk(built):
+    manifest = json.loads((built.results / "manifest.json").read_text())
+    sources = {s["name"]: s for s in manifest["sources"]}
+    assert sorted(sources) == ["alpha.jpg", "beta.png"]
+    alpha = sources["alpha.jpg"]
+    source_file = built.inputs / "alpha.jpg"
+    assert alpha["sha256"] == hashlib.sha256(source_file.read_bytes()).hexdigest()
+    assert (alpha["bytes"], alpha["width"], alpha["height"]) == (source_file.stat().st_size, 64, 48)
+    listed = {v["path"] for s in sources.values() for v in s["variants"]}
+    assert listed == set(built.outputs())
+    for source in sources.values():
+        for variant in source["variants"]:
+            path = built.results / variant["path"]
+            assert variant["bytes"] == path.stat().st_size
+            with Image.open(path) as im:
+                assert im.size == (variant["width"], variant["height"])
+                assert im.format.lower() == variant["format"]
+
+
+def test_snippets_and_gallery_reference_existing_variants(built):
+    snippet = (built.results / "html" / "alpha.html").read_text()
+    assert '<source type="image/webp" srcset="alpha_10x8.webp 10w, alpha_20x15.webp 20w, alpha_40x30.webp 40w"' in snippet
+    assert '<img src="alpha_40x30.png"' in snippet and 'alt="alpha"' in snippet
+    gallery = (built.results / "index.html").read_text()
+    assert snippet.strip() in gallery
+    assert (built.results / "html" / "beta.html").read_text().strip() in gallery
+
+
+def test_size_report_is_written_and_summarised(built):
+    rows = list(csv.DictReader((built.results / "report.csv").open()))
+    total = next(r for r in rows if r["scope"] == "total")
+    sources = sum(p.stat().st_size for p in built.inputs.iterdir())
+    outputs = sum((built.results / name).stat().st_size for name in built.outputs())
+    assert (int(total["source_bytes"]), int(total["output_bytes"]), int(total["files"])) == (sources, outputs, 12)
+    assert {r["format"] for r in rows if r["scope"] == "format"} == {"png", "webp"}
+    assert {r["width"] for r in rows if r["scope"] == "width"} == {"10", "20", "30", "40"}
+    assert len([r for r in rows if r["scope"] == "source"]) == 4
+    assert "Sizes: " in built.last.stderr and "12 variants" in built.last.stderr
+    again = built.run()  # a no-op run summarises it too
+    assert "Sizes: " in again.stderr
+
+
+def test_noop_rerun_rewrites_no_web_file(built):
+    before = stamps(built)
+    built.run()
+    assert rewritten(before, built) == set()
+
+
+def test_changing_a_format_setting_rewrites_what_lists_bytes(built):
+    before = stamps(built)
+    config = built.config
+    config["encoders"]["webp"]["quality"] = 40
+    built.set_config(encoders=config["encoders"])
+    built.run()
+    assert rewritten(before, built) == set(WEB_FILES)
+
+
+def test_changing_a_setting_no_variant_uses_rewrites_nothing(built):
+    before = stamps(built)
+    built.set_config(background="#000000")  # jpeg only, and jpeg is not made
+    built.run()
+    assert rewritten(before, built) == set()
+
+
+def test_changing_sizes_rewrites_only_snippets_and_gallery(built):
+    before = stamps(built)
+    built.set_config(web={**built.config["web"], "sizes": "(min-width: 40em) 50vw, 100vw"})
+    built.run()
+    assert rewritten(before, built) == {"index.html", "html/alpha.html", "html/beta.html"}
+    assert 'sizes="(min-width: 40em) 50vw, 100vw"' in (built.results / "html" / "beta.html").read_text()
+
+
+def test_alt_text_of_one_source_rewrites_its_snippet(built):
+    before = stamps(built)
+    built.set_config(web={**built.config["web"], "alt": {"beta": 'A "blue" square & more'}})
+    built.run()
+    # report.csv reads the same records, so it is rewritten too (with the same rows)
+    assert rewritten(before, built) == {"manifest.json", "report.csv", "index.html", "html/beta.html"}
+    assert 'alt="A &quot;blue&quot; square &amp; more"' in (built.results / "html" / "beta.html").read_text()
+
+
+def test_base_url_prefixes_every_url(built):
+    built.set_config(web={**built.config["web"], "base_url": "/img/"})
+    built.run()
+    manifest = json.loads((built.results / "manifest.json").read_text())
+    assert all(v["url"] == "/img/" + v["path"] for s in manifest["sources"] for v in s["variants"])
+    assert 'src="/img/alpha_40x30.png"' in (built.results / "html" / "alpha.html").read_text()
+
+
+def test_drop_not_smaller_leaves_out_variants_as_big_as_a_wider_one(workflow):
+    # A one-pixel checkerboard compresses well at full size; resampled, it turns
+    # into moiré that PNG stores in more bytes than the full-size image.
+    board = Image.new("L", (64, 64))
+    board.putdata([255 * ((x + y) % 2) for y in range(64) for x in range(64)])
+    workflow.inputs.mkdir(parents=True)
+    board.convert("RGB").save(workflow.inputs / "board.png")
+    workflow.set_config(widths=[64, 48, 40, 33], formats=["png"])
+    workflow.set_config(web={**workflow.config["web"], "drop_not_smaller": True})
+    workflow.run()
+    source = json.loads((workflow.results / "manifest.json").read_text())["sources"][0]
+    sizes = {v["width"]: v["bytes"] for v in source["variants"] + source["dropped"]}
+    expected_dropped, smallest_wider = set(), None
+    for width in sorted(sizes, reverse=True):
+        if smallest_wider is not None and sizes[width] >= smallest_wider:
+            expected_dropped.add(width)
+        else:
+            smallest_wider = sizes[width]
+    assert expected_dropped, sizes  # the checkerboard does produce such variants
+    assert {v["width"] for v in source["dropped"]} == expected_dropped
+    snippet = (workflow.results / "html" / "board.html").read_text()
+    for width in expected_dropped:
+        assert f" {width}w" not in snippet
+    assert len(workflow.outputs()) == 4  # the files stay: they are targets
+
+
+def test_removing_a_source_lists_its_web_files_for_remove_orphans(built):
+    (built.inputs / "beta.png").unlink()
+    built.run()
+    manifest = json.loads((built.results / "manifest.json").read_text())
+    assert [s["name"] for s in manifest["sources"]] == ["alpha.jpg"]
+    assert "beta" not in (built.results / "index.html").read_text()
+    built.run("remove_orphans")
+    assert not (built.results / "html" / "beta.html").exists()
+    assert not (built.results / ".cache" / "beta").exists()
+    assert (built.results / "html" / "alpha.html").exists()
+
+
+def test_snakemake_report_holds_gallery_and_size_report(built):
+    built.run("--report", "report.html")
+    report = (built.root / "report.html").read_text()
+    assert "gallery.html" in report and "report.csv" in report
+    assert "Size report" in report and "Gallery" in report
