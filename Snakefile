@@ -16,6 +16,7 @@ report: "rules/report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/download.smk"
 include: "rules/resize.smk"
 include: "rules/summary.smk"
 include: "rules/web.smk"

@@ -4,6 +4,7 @@ import csv
 import fcntl
 import inspect
 import json
+import re
 import os
 import shlex
 import shutil
@@ -19,6 +20,14 @@ from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)
 
+from scripts.download import (
+    ORIGIN_FOLDER,
+    download_summary,
+    plan_downloads,
+    read_origin,
+    read_url_list,
+    remote_versions,
+)
 from scripts.imageops import RASTER_LEVELS, pyramid_level
 from scripts.plan import (
     find_sources,
@@ -89,16 +98,29 @@ def rule_function(func):
 
 
 def sources():
-    """Stem -> path of every source in the input folder (read once per run)."""
+    """Stem -> path of every source: the files in the input folder and the URL
+    sources, downloaded or not (read once per run)."""
     if "found" not in sources.__dict__:
         try:
-            sources.found = find_sources(INPUT_DIR)
+            found = find_sources(INPUT_DIR)
         except ValueError as error:
             raise WorkflowError(str(error)) from None
+        for stem, name in url_stems().items():
+            found[stem] = INPUT_DIR / name
+        sources.found = found
     return sources.found
 
 
+def local_sources():
+    """Stem -> path of the sources that are plain files, not URLs."""
+    return {stem: path for stem, path in sources().items() if stem not in url_stems()}
+
+
 def source_size(path):
+    """Upright size from the header. A URL source's file may be downloaded again
+    during the run, so its header is read afresh each time."""
+    if Path(path).name in url_sources():
+        return probe_size.__wrapped__(path, config["max_pixels"])
     return probe_size(path, config["max_pixels"])
 
 
@@ -108,8 +130,8 @@ def job_source_size(wildcards):
 
 
 def source_sizes():
-    """Stem -> upright size, for the sources whose header can be read."""
-    sizes = {stem: source_size(path) for stem, path in sources().items()}
+    """Stem -> upright size, for the local sources whose header can be read."""
+    sizes = {stem: source_size(path) for stem, path in local_sources().items()}
     return {stem: size for stem, size in sizes.items() if size is not None}
 
 
@@ -139,10 +161,11 @@ def targets_by_stem():
 def all_targets(wildcards):
     """Every target, plus the raster of each unreadable source (input of `all`),
     so that their decode job reports why they cannot be read."""
-    unreadable = sorted(set(sources()) - set(source_sizes()))
+    unreadable = sorted(set(local_sources()) - set(source_sizes()))
     return (
         [OUTPUT_DIR / target.name for target in planned_targets()]
         + [raster_path(stem, 0) for stem in unreadable]
+        + [RECORD_PATTERN.format(stem=stem) for stem in sorted(url_stems())]
         + [MANIFEST, SIZE_REPORT, GALLERY, REPORT_GALLERY]
     )
 
@@ -223,13 +246,29 @@ def resize_mem_mb(wildcards):
 # Web delivery: inputs and params of rules/web.smk.
 @rule_function
 def source_variants(wildcards):
-    """Every variant of one source."""
+    """Every variant of one source. A URL source's are planned once it has
+    been downloaded: until then, the checkpoint raises and Snakemake asks again."""
+    if wildcards.stem in url_stems():
+        name = url_stems()[wildcards.stem]
+        checkpoints.download_source.get(name=name)
+        return [OUTPUT_DIR / t.name for t in url_source_targets(wildcards.stem)]
     return [OUTPUT_DIR / t.name for t in targets_by_stem().get(wildcards.stem, [])]
 
 
+def url_source_targets(stem):
+    """The targets of a URL source, from its downloaded file ([] if not there)."""
+    path = INPUT_DIR / url_stems()[stem]
+    size = source_size(path) if path.exists() else None
+    if size is None:
+        return []
+    return plan_targets(
+        {stem: size}, config["widths"], config["formats"], config["allow_upscale"]
+    )
+
+
 def described_stems():
-    """The sources that have variants, in name order."""
-    return sorted(targets_by_stem())
+    """The sources that have (or will have) variants, in name order."""
+    return sorted(set(targets_by_stem()) | set(url_stems()))
 
 
 @rule_function
@@ -253,8 +292,13 @@ def report_thumbnails(wildcards):
     fmt = next(f for f in THUMBNAIL_FORMATS if f in config["formats"])
     thumbnails = []
     for stem in described_stems():
+        if stem in url_stems():
+            checkpoints.download_source.get(name=url_stems()[stem])
+            targets = url_source_targets(stem)
+        else:
+            targets = targets_by_stem()[stem]
         candidates = sorted(
-            (t for t in targets_by_stem()[stem] if t.fmt == fmt),
+            (t for t in targets if t.fmt == fmt),
             key=lambda t: (
                 t.width < THUMBNAIL_MIN_WIDTH,
                 abs(t.width - THUMBNAIL_MIN_WIDTH),
@@ -266,8 +310,10 @@ def report_thumbnails(wildcards):
 
 @rule_function
 def source_dimensions(wildcards):
-    width, height = job_source_size(wildcards)
-    return f"--width {width} --height {height}"
+    """The source's upright size as options ("" for a URL source not yet
+    downloaded: Snakemake asks again once it is)."""
+    size = job_source_size(wildcards)
+    return "" if size is None else f"--width {size[0]} --height {size[1]}"
 
 
 @rule_function
@@ -283,6 +329,69 @@ def url_options(wildcards):
     if config["web"]["drop_not_smaller"]:
         options.append("--drop-not-smaller")
     return shlex.join(options)
+
+
+# Sources from URLs: helpers of rules/download.smk.
+def url_sources():
+    """File name -> URL of each source to download (config `sources`)."""
+    if "planned" not in url_sources.__dict__:
+        try:
+            urls = read_url_list(config["sources"])
+        except ValueError as error:
+            raise WorkflowError(str(error)) from None
+        url_sources.planned, url_sources.skipped = plan_downloads(urls, INPUT_DIR)
+    return url_sources.planned
+
+
+def url_stems():
+    """Stem -> file name of each URL source."""
+    return {Path(name).stem: name for name in url_sources()}
+
+
+def url_name_pattern():
+    """The download rule's {name}: exactly the URL sources' file names, so a
+    local file is never taken for something to download."""
+    return "|".join(re.escape(name) for name in sorted(url_sources())) or "(?!)"
+
+
+@rule_function
+def source_url(wildcards):
+    return url_sources()[wildcards.name]
+
+
+@rule_function
+def remote_version(wildcards):
+    """The remote file's validator (ETag, else Last-Modified), from one HEAD
+    request per URL made together when the first download job is planned. A
+    param: when it changes, the file is downloaded again and its targets
+    rebuilt; when it does not, nothing is. If the server cannot be asked, the
+    version on record is kept."""
+    if "versions" not in remote_version.__dict__:
+        remote_version.versions = remote_versions(
+            url_sources().values(), timeout=config["downloads"]["timeout"]
+        )
+    url = url_sources()[wildcards.name]
+    version = remote_version.versions.get(url)
+    if version is None:
+        origin = read_origin(INPUT_DIR, wildcards.name)
+        return origin.version if origin is not None and origin.url == url else ""
+    return version
+
+
+# Download limits, as options: a resource of the download rule, not a param,
+# so that changing a timeout does not download everything again.
+DOWNLOAD_OPTIONS = shlex.join(
+    [
+        "--timeout",
+        str(config["downloads"]["timeout"]),
+        "--retries",
+        str(config["downloads"]["retries"]),
+        "--backoff",
+        str(config["downloads"]["backoff"]),
+        "--max-bytes",
+        str(config["downloads"]["max_bytes"]),
+    ]
+)
 
 
 # Run summary (scripts/summary.py holds the wording).
@@ -302,6 +411,8 @@ def jobs_of(jobs, *rule_names):
 def orphans():
     """Variants in the output folder that the current sources and config no longer make."""
     expected = [OUTPUT_DIR / target.name for target in planned_targets()]
+    for stem in url_stems():
+        expected += [OUTPUT_DIR / target.name for target in url_source_targets(stem)]
     return [path.name for path in orphaned_outputs(OUTPUT_DIR, expected)]
 
 
@@ -317,7 +428,7 @@ def orphan_paths(wildcards):
     snippets = [
         path
         for path in sorted((OUTPUT_DIR / "html").glob("*.html"))
-        if path.stem not in targets_by_stem()
+        if path.stem not in described_stems()
     ]
     return [str(OUTPUT_DIR / name) for name in orphans()] + [
         str(path) for path in cached + snippets
@@ -374,6 +485,9 @@ def remove_stale_partial_files():
     for pattern in (".*.part", ".cache/*/.*.part", "html/.*.part", "report/.*.part"):
         for path in OUTPUT_DIR.glob(pattern):
             path.unlink(missing_ok=True)
+    for pattern in (".*.part", f"{ORIGIN_FOLDER}/.*.part"):
+        for path in INPUT_DIR.glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def print_start_summary():
@@ -384,7 +498,12 @@ def print_start_summary():
                 f"SKIPPED {path}: Snakemake reads {{}} and <> in file names as wildcards; rename it"
             ]
         )
+    for url, why in sorted(getattr(url_sources, "skipped", {}).items()):
+        say([f"SKIPPED {url}: {why}"])
     pending = list(workflow.dag.needrun_jobs(exclude_finished=False))
+    downloads = len(jobs_of(pending, "download_source"))
+    if url_sources():
+        say([f"{len(url_sources())} URL source(s), {downloads} to download."])
     say(
         start_lines(
             cores=workflow.cores,
@@ -404,7 +523,15 @@ def print_start_summary():
 
 def print_end_summary():
     scheduler = getattr(workflow, "scheduler", None)
-    failed = jobs_of(getattr(scheduler, "failed", ()), "decode_source", "resize_image")
+    failed = getattr(scheduler, "failed", ())
+    failed_urls = [
+        url_sources()[job.wildcards.name] for job in jobs_of(failed, "download_source")
+    ]
+    downloaded = [
+        read_origin(INPUT_DIR, job.wildcards.name)
+        for job in jobs_of(workflow.dag.finished_jobs, "download_source")
+    ]
+    say(download_summary(origin for origin in downloaded if origin is not None))
     say(
         end_lines(
             elapsed=time.monotonic() - RUN_STARTED,
@@ -412,9 +539,10 @@ def print_end_summary():
             failed_sources=sorted(
                 {
                     str(sources().get(job.wildcards.stem, job.wildcards.stem))
-                    for job in failed
+                    for job in jobs_of(failed, "decode_source", "resize_image")
                 }
-            ),
+            )
+            + sorted(failed_urls),
             orphans=orphans(),
             orphan_hint=ORPHAN_HINT,
         )

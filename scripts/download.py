@@ -37,11 +37,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.joblog import run_job
-from scripts.plan import SOURCE_SUFFIXES, UNUSABLE_CHARACTERS
+from scripts.plan import SOURCE_SUFFIXES
 
 #: Where the origin record of each downloaded file lives, inside the input folder.
 ORIGIN_FOLDER = ".downloads"
-#: Characters kept in a downloaded file's name; every other one becomes "_".
+#: Characters kept in a downloaded file's name; every other one becomes "_"
+#: (so also the {} and <> that Snakemake would read as wildcards).
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]")
 USER_AGENT = "responsive-images (https://github.com/; build-time image pipeline)"
 
@@ -151,9 +152,6 @@ def plan_downloads(urls: Iterable[str], input_dir: Path) -> tuple[dict[str, str]
             name = url_file_name(url)
         except DownloadError as error:
             skipped[url] = str(error)
-            continue
-        if UNUSABLE_CHARACTERS & set(name):
-            skipped[url] = "its file name holds {} or <>, which Snakemake reads as wildcards"
             continue
         wanted.setdefault(name, []).append(url)
     taken_stems = set()

@@ -30,10 +30,15 @@ if __package__ in (None, ""):
 
 from PIL import Image
 
-from scripts import decode_source, resize_image, web
+from scripts import decode_source, download, resize_image, web
 
 #: The commands a client may ask for, each the ``main(argv)`` of a script.
-COMMANDS = {"decode_source": decode_source.main, "resize_image": resize_image.main, "web": web.main}
+COMMANDS = {
+    "decode_source": decode_source.main,
+    "resize_image": resize_image.main,
+    "web": web.main,
+    "download": download.main,
+}
 
 
 def run_request(cwd: str, command: str, argv: list[str]) -> tuple[int, str, str]:
