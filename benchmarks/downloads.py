@@ -81,7 +81,7 @@ def run_downloads(urls: list[str], cores: int) -> tuple[float, int]:
         targets = [f"input_images/{name}" for name in names]
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "rules", "progress", *targets],
+            [sys.executable, "-m", "snakemake", "--cores", str(cores), *targets, "--quiet", "rules", "progress"],
             cwd=root,
             capture_output=True,
             text=True,
