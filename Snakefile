@@ -16,7 +16,14 @@ report: "rules/report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/download.smk"
+
+
+# URL sources are downloaded into the local input folder, so not on object storage.
+if not storage_prefix():
+
+    include: "rules/download.smk"
+
+
 include: "rules/resize.smk"
 include: "rules/summary.smk"
 include: "rules/web.smk"

@@ -20,6 +20,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)
 
+from scripts import bucket
 from scripts.download import (
     ORIGIN_FOLDER,
     download_summary,
@@ -78,10 +79,12 @@ RASTER_LEVEL_PATTERNS = [
 # The scripts are inputs, so editing one rebuilds what it makes, as Snakemake
 # does for script: rules.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
+# They are local() files: with object storage (profiles/s3) they stay here,
+# not in the bucket.
 SHARED_CODE = [SCRIPTS_DIR / "imageops.py", SCRIPTS_DIR / "joblog.py"]
-DECODE_CODE = [SCRIPTS_DIR / "decode_source.py", *SHARED_CODE]
-RESIZE_CODE = [SCRIPTS_DIR / "resize_image.py", *SHARED_CODE]
-WEB_CODE = [SCRIPTS_DIR / "web.py", *SHARED_CODE]
+DECODE_CODE = local([SCRIPTS_DIR / "decode_source.py", *SHARED_CODE])
+RESIZE_CODE = local([SCRIPTS_DIR / "resize_image.py", *SHARED_CODE])
+WEB_CODE = local([SCRIPTS_DIR / "web.py", *SHARED_CODE])
 JOB_CLIENT = SCRIPTS_DIR / "jobclient.py"
 JOBSERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 
@@ -97,12 +100,49 @@ def rule_function(func):
     return func
 
 
+def storage_prefix():
+    """The default storage prefix (s3://bucket/path) when the workflow runs on
+    object storage (profiles/s3), else None."""
+    settings = workflow.storage_settings
+    if settings is None or settings.default_storage_provider is None:
+        return None
+    return settings.default_storage_prefix
+
+
+def bucket_sources():
+    """File name -> (ETag, upright size or None) of the sources in the bucket's
+    input folder (listed, and new headers read, once per run)."""
+    if "found" not in bucket_sources.__dict__:
+        s3 = workflow.storage_registry.default_storage_provider.s3c
+        try:
+            bucket_name, key_prefix = bucket.source_key_prefix(
+                storage_prefix(), str(INPUT_DIR)
+            )
+            etags = bucket.list_sources(s3, bucket_name, key_prefix)
+            sizes = bucket.source_sizes(
+                s3,
+                bucket_name,
+                key_prefix,
+                etags,
+                Path(".snakemake") / "bucket-sizes.json",
+            )
+        except Exception as error:  # boto3 raises many kinds; all mean the same here
+            raise WorkflowError(
+                f"cannot list the sources in {storage_prefix()}/{INPUT_DIR}: {error}"
+            ) from None
+        bucket_sources.found = {name: (etags[name], sizes[name]) for name in etags}
+    return bucket_sources.found
+
+
 def sources():
-    """Stem -> path of every source: the files in the input folder and the URL
-    sources, downloaded or not (read once per run)."""
+    """Stem -> path of every source: the files in the input folder (or in the
+    bucket's) and the URL sources, downloaded or not (read once per run)."""
     if "found" not in sources.__dict__:
         try:
-            found = find_sources(INPUT_DIR)
+            if storage_prefix():
+                found = {Path(name).stem: INPUT_DIR / name for name in bucket_sources()}
+            else:
+                found = find_sources(INPUT_DIR)
         except ValueError as error:
             raise WorkflowError(str(error)) from None
         for stem, name in url_stems().items():
@@ -119,6 +159,8 @@ def local_sources():
 def source_size(path):
     """Upright size from the header. A URL source's file may be downloaded again
     during the run, so its header is read afresh each time."""
+    if storage_prefix():
+        return bucket_sources().get(Path(path).name, (None, None))[1]
     if Path(path).name in url_sources():
         return probe_size.__wrapped__(path, config["max_pixels"])
     return probe_size(path, config["max_pixels"])
@@ -243,6 +285,18 @@ def resize_mem_mb(wildcards):
     return int(100 + 6 * megapixels(wildcards) / 4 ** target_level(wildcards))
 
 
+@rule_function
+def decode_runtime(wildcards):
+    """Minutes a cluster may give a decode: generous, from the megapixels."""
+    return int(2 + megapixels(wildcards) / 10)
+
+
+@rule_function
+def resize_runtime(wildcards):
+    """Minutes a cluster may give a resize: generous, from the megapixels read."""
+    return int(1 + megapixels(wildcards) / 4 ** target_level(wildcards) / 10)
+
+
 # Web delivery: inputs and params of rules/web.smk.
 @rule_function
 def source_variants(wildcards):
@@ -334,6 +388,8 @@ def url_options(wildcards):
 # Sources from URLs: helpers of rules/download.smk.
 def url_sources():
     """File name -> URL of each source to download (config `sources`)."""
+    if storage_prefix():
+        return {}  # URL sources need a local input folder
     if "planned" not in url_sources.__dict__:
         try:
             urls = read_url_list(config["sources"])
@@ -405,7 +461,9 @@ def say(lines):
 
 
 def jobs_of(jobs, *rule_names):
-    return [job for job in jobs if job.rule.name in rule_names]
+    """The jobs of these rules, looking into group jobs (on a cluster)."""
+    single = [part for job in jobs for part in (job.jobs if job.is_group() else [job])]
+    return [job for job in single if job.rule.name in rule_names]
 
 
 def orphans():
@@ -506,7 +564,8 @@ def print_start_summary():
         say([f"{len(url_sources())} URL source(s), {downloads} to download."])
     say(
         start_lines(
-            cores=workflow.cores,
+            cores=workflow.cores if workflow.local_exec else 0,
+            cluster_jobs=None if workflow.local_exec else workflow.nodes,
             input_dir=str(INPUT_DIR),
             sources_found=len(sources()),
             sources_to_process=len(
@@ -564,7 +623,8 @@ def print_summary_at_exit():
     stop_jobserver()
     if (
         workflow.dag is None
-        or workflow._cores is None  # not a build: --report, --lint, listings
+        # not a build: --report, --lint, listings
+        or (workflow.local_exec and workflow._cores is None)
         or getattr(print_start_summary, "done", False)
         or getattr(acquire_run_lock, "refused", False)
     ):

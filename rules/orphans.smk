@@ -2,10 +2,14 @@
 # only `snakemake --cores 1 remove_orphans` deletes them.
 
 
+localrules:
+    remove_orphans,
+
+
 rule remove_orphans:
     """Delete variants that no source or setting makes any more (explicit only)."""
     input:
-        code=SCRIPTS_DIR / "remove_files.py",
+        code=local(SCRIPTS_DIR / "remove_files.py"),
     log:
         LOG_DIR / "remove_orphans.log",
     conda:

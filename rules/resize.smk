@@ -18,6 +18,7 @@ rule decode_source:
         "envs/pillow.yaml"
     resources:
         mem_mb=decode_mem_mb,
+        runtime=decode_runtime,
     params:
         max_pixels=pixel_limit,
         client=JOB_CLIENT,
@@ -41,6 +42,7 @@ rule resize_image:
         "envs/pillow.yaml"
     resources:
         mem_mb=resize_mem_mb,
+        runtime=resize_runtime,
     params:
         encoder=encoder_options,
         background=flatten_background,

@@ -3,6 +3,16 @@
 # in rules/common.smk.
 
 
+# Light jobs: on a cluster they run where Snakemake runs, not as cluster jobs.
+localrules:
+    describe_source,
+    picture_snippet,
+    manifest,
+    size_report,
+    gallery,
+    report_gallery,
+
+
 rule describe_source:
     """Record one source: its name, sha256 and size, and its variants' sizes and bytes."""
     input:
@@ -19,12 +29,12 @@ rule describe_source:
         size=source_dimensions,
         alt=alt_text,
         urls=url_options,
-        output_dir=OUTPUT_DIR,
+        name=source_path,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web describe {input.source:q} {input.variants:q}"
         " {params.size} {params.urls} --alt {params.alt:q}"
-        " --output-dir {params.output_dir:q} --record {output:q} --log {log:q}"
+        " --name {params.name:q} --record {output:q} --log {log:q}"
 
 
 rule picture_snippet:

@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 
-def describe_mode(cores: int) -> str:
-    """``SEQUENTIAL`` for one core, ``PARALLEL (N cores)`` otherwise."""
+def describe_mode(cores: int, cluster_jobs: int | None = None) -> str:
+    """``SEQUENTIAL`` for one core, ``PARALLEL (N cores)`` otherwise, and
+    ``CLUSTER (N jobs at once)`` on a cluster executor."""
+    if cluster_jobs is not None:
+        return f"CLUSTER ({cluster_jobs} jobs at once)"
     return "SEQUENTIAL (1 core)" if cores <= 1 else f"PARALLEL ({cores} cores)"
 
 
@@ -27,11 +30,12 @@ def start_lines(
     sources_to_process: int,
     targets_to_build: int,
     dry_run: bool = False,
+    cluster_jobs: int | None = None,
 ) -> list[str]:
     """What the run is about to do."""
     verb = "would build" if dry_run else "to build"
     return [
-        f"--- Mode: {describe_mode(cores)}{' (dry run)' if dry_run else ''} ---",
+        f"--- Mode: {describe_mode(cores, cluster_jobs)}{' (dry run)' if dry_run else ''} ---",
         f"Found {sources_found} source(s) in '{input_dir}'.",
         f"-> {sources_to_process} source(s) to process, {targets_to_build} target(s) {verb}.",
     ]

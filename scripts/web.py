@@ -105,14 +105,15 @@ def variant_url(name: str, base_url: str = "") -> str:
     return base_url + quote(name)
 
 
-def describe_variants(paths: Iterable[Path], output_dir: Path, base_url: str = "") -> list[Variant]:
-    """Variants read from disk, sorted by format then width."""
+def describe_variants(paths: Iterable[Path], base_url: str = "") -> list[Variant]:
+    """Variants read from disk, sorted by format then width. Their ``path`` is
+    relative to the output folder, where they all are."""
     variants = []
     for path in paths:
         width, height, fmt = parse_variant_name(path.name)
         variants.append(
             Variant(
-                path=Path(path).relative_to(output_dir).as_posix(),
+                path=path.name,
                 url=variant_url(path.name, base_url),
                 format=fmt,
                 width=width,
@@ -207,20 +208,25 @@ def describe_source(
     source: Path,
     size: tuple[int, int],
     variant_paths: Iterable[Path],
-    output_dir: Path,
     alt: str | None = None,
     base_url: str = "",
     drop: bool = False,
+    name: str | None = None,
 ) -> SourceRecord:
-    """The record of one source: its identity and the variants a page may use."""
-    variants = describe_variants(variant_paths, output_dir, base_url)
+    """The record of one source: its identity and the variants a page may use.
+
+    ``name`` is the source's path as the workflow knows it, where ``source`` is
+    a local copy (with object storage); by default, ``source`` itself.
+    """
+    variants = describe_variants(variant_paths, base_url)
     dropped: list[Variant] = []
     if drop:
         variants, dropped = drop_not_smaller(variants)
+    known_as = Path(name) if name else source
     return SourceRecord(
-        name=source.name,
-        stem=source.stem,
-        path=source.as_posix(),
+        name=known_as.name,
+        stem=known_as.stem,
+        path=known_as.as_posix(),
         sha256=sha256_of(source),
         bytes=source.stat().st_size,
         width=size[0],
@@ -444,10 +450,10 @@ def _describe(args) -> str:
         args.source,
         (args.width, args.height),
         args.variants,
-        args.output_dir,
         alt=args.alt,
         base_url=args.base_url,
         drop=args.drop_not_smaller,
+        name=args.name,
     )
     write_text(args.record, json.dumps(asdict(record), indent=1) + "\n")
     return f"described {args.source}: {len(record.variants)} variants, {len(record.dropped)} dropped"
@@ -493,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     describe.add_argument("variants", type=Path, nargs="*")
     describe.add_argument("--width", type=int, required=True)
     describe.add_argument("--height", type=int, required=True)
-    describe.add_argument("--output-dir", type=Path, required=True)
+    describe.add_argument("--name", default=None, help="the source's path as the workflow knows it")
     describe.add_argument("--record", type=Path, required=True)
     describe.add_argument("--alt", default=None)
     describe.add_argument("--base-url", default="")

@@ -35,3 +35,7 @@ def test_end_lines_list_failures_and_at_most_five_orphans():
 
 def test_unique_in_order():
     assert unique_in_order(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_describe_mode_on_a_cluster():
+    assert describe_mode(0, cluster_jobs=50) == "CLUSTER (50 jobs at once)"

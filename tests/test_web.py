@@ -140,7 +140,7 @@ def test_describe_source_reads_sizes_and_hash(tmp_path):
     source = make_image(tmp_path / "in" / "pic.png", size=(40, 20))
     out = tmp_path / "out"
     variants = [make_image(out / f"pic_{w}x{w // 2}.png", size=(w, w // 2)) for w in (20, 10)]
-    rec = web.describe_source(source, (40, 20), variants, out, base_url="/img/")
+    rec = web.describe_source(source, (40, 20), variants, base_url="/img/")
     assert rec.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert (rec.name, rec.bytes, rec.width, rec.height, rec.alt) == ("pic.png", source.stat().st_size, 40, 20, "pic")
     assert [(v.path, v.url, v.width, v.height) for v in rec.variants] == [
@@ -214,11 +214,12 @@ def test_main_describe_then_snippet(tmp_path):
     out = tmp_path / "results"
     made = make_image(out / "pic_10x5.png", size=(10, 5))
     status = web.main(
-        ["describe", str(source), str(made), "--width", "20", "--height", "10", "--output-dir", str(out),
+        ["describe", str(source), str(made), "--width", "20", "--height", "10", "--name", "input_images/pic.png",
          "--record", str(out / "r.json"), "--alt", "A pic"]
     )
     assert status == 0
-    assert json.loads((out / "r.json").read_text())["alt"] == "A pic"
+    record = json.loads((out / "r.json").read_text())
+    assert (record["alt"], record["path"], record["name"]) == ("A pic", "input_images/pic.png", "pic.png")
     assert web.main(["snippet", str(out / "r.json"), "--sizes", "50vw", "--output", str(out / "html" / "pic.html")]) == 0
     snippet = (out / "html" / "pic.html").read_text()
     assert 'alt="A pic"' in snippet and 'sizes="50vw"' in snippet
@@ -228,7 +229,7 @@ def test_main_reports_a_missing_variant_in_one_line(tmp_path, capsys):
     source = make_image(tmp_path / "pic.png", size=(20, 10))
     status = web.main(
         ["describe", str(source), str(tmp_path / "pic_10x5.png"), "--width", "20", "--height", "10",
-         "--output-dir", str(tmp_path), "--record", str(tmp_path / "r.json")]
+         "--record", str(tmp_path / "r.json")]
     )
     assert status == 1
     err = capsys.readouterr().err.strip()
