@@ -122,7 +122,7 @@ def main() -> None:
     sequential, concurrent = (statistics.median(times[c]) for c in (1, args.cores))
     print()
     print(f"{len(urls)} files, {total / 1e6:.1f} MB, {args.latency:g} s latency per request")
-    print(f"| run | median s |\n|---|---|")
+    print("| run | median s |\n|---|---|")
     print(f"| `--cores 1` (sequential) | {sequential:.2f} |")
     print(f"| `--cores {args.cores}` (concurrent) | {concurrent:.2f} |")
     print(f"concurrent/sequential: {concurrent / sequential:.2f}")

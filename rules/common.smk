@@ -300,13 +300,17 @@ def resize_runtime(wildcards):
 # Web delivery: inputs and params of rules/web.smk.
 @rule_function
 def source_variants(wildcards):
-    """Every variant of one source. A URL source's are planned once it has
-    been downloaded: until then, the checkpoint raises and Snakemake asks again."""
-    if wildcards.stem in url_stems():
-        name = url_stems()[wildcards.stem]
-        checkpoints.download_source.get(name=name)
-        return [OUTPUT_DIR / t.name for t in url_source_targets(wildcards.stem)]
-    return [OUTPUT_DIR / t.name for t in targets_by_stem().get(wildcards.stem, [])]
+    """Every variant of one source."""
+    return [OUTPUT_DIR / t.name for t in source_targets(wildcards.stem)]
+
+
+def source_targets(stem):
+    """The targets of one source. A URL source's are planned once it has been
+    downloaded: until then, the checkpoint raises and Snakemake asks again."""
+    if stem in url_stems():
+        checkpoints.download_source.get(name=url_stems()[stem])
+        return url_source_targets(stem)
+    return targets_by_stem().get(stem, [])
 
 
 def url_source_targets(stem):
@@ -346,13 +350,8 @@ def report_thumbnails(wildcards):
     fmt = next(f for f in THUMBNAIL_FORMATS if f in config["formats"])
     thumbnails = []
     for stem in described_stems():
-        if stem in url_stems():
-            checkpoints.download_source.get(name=url_stems()[stem])
-            targets = url_source_targets(stem)
-        else:
-            targets = targets_by_stem()[stem]
         candidates = sorted(
-            (t for t in targets if t.fmt == fmt),
+            (t for t in source_targets(stem) if t.fmt == fmt),
             key=lambda t: (
                 t.width < THUMBNAIL_MIN_WIDTH,
                 abs(t.width - THUMBNAIL_MIN_WIDTH),

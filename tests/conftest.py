@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from benchmarks.compare import ROOT, copy_workflow
+from benchmarks.compare import ROOT, copy_workflow  # noqa: F401 (ROOT is for the tests)
 
 #: Extensions of the image variants (other files in results/ are web delivery).
 VARIANT_SUFFIXES = {".png", ".webp", ".avif", ".jpeg"}

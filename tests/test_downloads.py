@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import Workflow
 from scripts import download as dl
 
 

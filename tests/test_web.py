@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
