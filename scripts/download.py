@@ -220,8 +220,10 @@ def check_image(path: Path) -> str:
             return im.format or "?"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         head = path.read_bytes()[:64].lstrip().lower()
-        kind = "an HTML page" if head.startswith((b"<!doctype html", b"<html")) else "not an image"
-        msg = f"the content is {kind} ({error})" if kind == "not an image" else f"the content is {kind}, not an image"
+        if head.startswith((b"<!doctype html", b"<html")):
+            msg = "the content is an HTML page, not an image"
+        else:
+            msg = f"the content is not an image ({error})"
         raise DownloadError(msg) from None
 
 

@@ -81,6 +81,8 @@ class ImageServer:
                     self.close_connection = True
                 elif path == "/page.jpg":
                     self.send_body(b"<!DOCTYPE html><html><body>Not found</body></html>", head, "text/html")
+                elif path == "/noise.jpg":
+                    self.send_body(b"GIF? no: " + bytes(range(256)) * 4, head)
                 elif path == "/redirect.jpg":
                     self.send_body(b"", head, status=302, extra=[("Location", "/img/blue.jpg")])
                 elif path == "/flaky.jpg" and server.failures_left["/flaky.jpg"] > 0 and not head:
@@ -252,6 +254,7 @@ def test_download_gives_up_after_the_retries(server, tmp_path):
         ("/slow.jpg", {"timeout": 0.5, "retries": 1, "backoff": 0.01}, r"no answer within 0.5 s .* after 2 attempts"),
         ("/truncated.jpg", {}, r"the body is truncated"),
         ("/page.jpg", {}, r"the content is an HTML page, not an image"),
+        ("/noise.jpg", {}, r"the content is not an image \(cannot identify image file"),
         ("/huge.jpg", {"max_bytes": 1000}, r"above the download limit of 1,000"),
     ],
 )
