@@ -128,21 +128,17 @@ def drop_not_smaller(variants: Sequence[Variant]) -> tuple[list[Variant], list[V
     """Split ``variants`` into kept and dropped: a variant is dropped when it is
     not smaller in bytes than the next larger width kept in the same format
     (the larger one is then better in every way)."""
-    kept: list[Variant] = []
-    dropped: list[Variant] = []
-    by_format: dict[str, list[Variant]] = defaultdict(list)
-    for variant in variants:
-        by_format[variant.format].append(variant)
-    for fmt_variants in by_format.values():
-        larger: Variant | None = None
-        for variant in sorted(fmt_variants, key=lambda v: v.width, reverse=True):
-            if larger is not None and variant.bytes >= larger.bytes:
-                dropped.append(variant)
-            else:
-                kept.append(variant)
-                larger = variant
-    order = {id(v): i for i, v in enumerate(variants)}
-    return sorted(kept, key=lambda v: order[id(v)]), sorted(dropped, key=lambda v: order[id(v)])
+    smallest_wider: dict[str, int] = {}  # format -> bytes of the narrowest kept so far
+    dropped_ids = set()
+    for variant in sorted(variants, key=lambda v: v.width, reverse=True):
+        wider = smallest_wider.get(variant.format)
+        if wider is not None and variant.bytes >= wider:
+            dropped_ids.add(id(variant))
+        else:
+            smallest_wider[variant.format] = variant.bytes
+    kept = [v for v in variants if id(v) not in dropped_ids]
+    dropped = [v for v in variants if id(v) in dropped_ids]
+    return kept, dropped
 
 
 def default_alt(stem: str) -> str:
