@@ -11,11 +11,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from snakemake.common import overwrite_function_params
 from snakemake.exceptions import WorkflowError
+from snakemake.scheduling import job_scheduler
 from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)
@@ -74,6 +76,8 @@ REPORT_GALLERY = OUTPUT_DIR / "report" / "gallery.html"
 RASTER_LEVEL_PATTERNS = [
     str(CACHE_DIR / "{stem}" / f"L{level}.raster") for level in range(RASTER_LEVELS)
 ]
+# The SHA-256 of each level, written after them.
+PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
 
 # Jobs run `python` from PATH (the uv environment, or the rule's conda env).
 # The scripts are inputs, so editing one rebuilds what it makes, as Snakemake
@@ -216,6 +220,7 @@ def raster_path(stem, level):
     return CACHE_DIR / stem / f"L{level}.raster"
 
 
+@rule_function
 def target_level(wildcards):
     """The pyramid level a target is resampled from (see imageops.pyramid_level)."""
     size = job_source_size(wildcards)
@@ -229,6 +234,16 @@ def target_level(wildcards):
 @rule_function
 def target_raster(wildcards):
     return raster_path(wildcards.stem, target_level(wildcards))
+
+
+@rule_function
+def target_pyramid(wildcards):
+    """What a resize job depends on: its source's pyramid digest file, so that
+    Snakemake hashes a few hundred bytes after the job rather than the level it
+    read. With object storage, the level file itself: the job needs it copied."""
+    if storage_prefix():
+        return target_raster(wildcards)
+    return PYRAMID_DIGESTS.format(stem=wildcards.stem)
 
 
 @rule_function
@@ -283,6 +298,20 @@ def decode_mem_mb(wildcards):
 def resize_mem_mb(wildcards):
     """Resizing maps one pyramid level and holds the resized image and the encoder's buffers."""
     return int(100 + 6 * megapixels(wildcards) / 4 ** target_level(wildcards))
+
+
+@rule_function
+def decode_disk_mb(wildcards):
+    """The pyramid takes 4/3 of the decoded pixels, at up to 4 bytes each."""
+    return int(100 + 6 * megapixels(wildcards))
+
+
+# A resize writes one variant (and may share its resampled pixels in tmpdir).
+RESIZE_DISK_MB = 1000
+# Snakemake's default disk_mb and tmpdir are Python expressions, evaluated anew
+# for every ready job at every scheduling step (4 ms per job and step); set
+# here, the resize and decode jobs skip that. See README, performance.
+SYSTEM_TMPDIR = tempfile.gettempdir()
 
 
 @rule_function
@@ -519,6 +548,37 @@ def acquire_run_lock():
     acquire_run_lock.handle = handle
 
 
+def schedule_one_reevaluation_at_a_time():
+    """Keep Snakemake's scheduler from waking up thousands of times for nothing.
+
+    After every scheduling pass, Snakemake 9 starts a 1 s timer to look again
+    at its job rate limit (--max-jobs-per-timespan, on by default). A pass that
+    a timer wakes starts another timer, and every finished job starts a new
+    chain, so the passes multiply: 8,260 passes for 505 jobs in one measured
+    run. Each pass re-evaluates the resources of every ready job. One pending
+    timer gives the same rate limiting: when it fires, the pass it wakes
+    schedules the next one. (snakemake/snakemake#3744 reports the same extra
+    passes.) Applied at the start of a run, in the main process only.
+    """
+    scheduler_class = job_scheduler.JobScheduler
+    if not hasattr(scheduler_class, "_schedule_reevalutation") or getattr(
+        scheduler_class._schedule_reevalutation, "one_at_a_time", False
+    ):
+        return
+
+    def schedule_reevaluation(self, delay):
+        pending = getattr(self, "_pending_reevaluation", None)
+        if pending is not None and pending.is_alive():
+            return
+        timer = threading.Timer(delay, self._open_jobs.release)
+        timer.daemon = True  # a run does not wait for it to exit
+        self._pending_reevaluation = timer
+        timer.start()
+
+    schedule_reevaluation.one_at_a_time = True
+    scheduler_class._schedule_reevalutation = schedule_reevaluation
+
+
 def cap_memory_to_machine():
     """Unless --resources mem_mb is given, let a local run's jobs use together at
     most the memory available now, using each job's mem_mb hint (megapixels)."""
@@ -646,7 +706,12 @@ def start_jobserver():
     folder = Path(tempfile.mkdtemp(prefix="responsive-images-"))
     socket_path = folder / "jobs.sock"
     server = subprocess.Popen(
-        [sys.executable, str(SCRIPTS_DIR / "jobserver.py"), str(socket_path)],
+        [
+            sys.executable,
+            str(SCRIPTS_DIR / "jobserver.py"),
+            str(socket_path),
+            str(len(config["formats"])),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
     )

@@ -11,26 +11,29 @@ rule decode_source:
         source=source_path,
         code=DECODE_CODE,
     output:
-        RASTER_LEVEL_PATTERNS,
+        levels=RASTER_LEVEL_PATTERNS,
+        digests=PYRAMID_DIGESTS,
     log:
         LOG_DIR / "decode_source" / "{stem}.log",
     conda:
         "envs/pillow.yaml"
     resources:
         mem_mb=decode_mem_mb,
+        disk_mb=decode_disk_mb,
         runtime=decode_runtime,
+        tmpdir=SYSTEM_TMPDIR,
     params:
         max_pixels=pixel_limit,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} decode_source {input.source:q} {output:q}"
-        " --max-pixels {params.max_pixels} --log {log:q}"
+        "python -S {params.client:q} decode_source {input.source:q} {output.levels:q}"
+        " --digests {output.digests:q} --max-pixels {params.max_pixels} --log {log:q}"
 
 
 rule resize_image:
     """Resize one decoded source to one width and encode it in one format."""
     input:
-        raster=target_raster,
+        pyramid=target_pyramid,
         code=RESIZE_CODE,
     output:
         TARGET_PATTERN,
@@ -42,13 +45,16 @@ rule resize_image:
         "envs/pillow.yaml"
     resources:
         mem_mb=resize_mem_mb,
+        disk_mb=RESIZE_DISK_MB,
         runtime=resize_runtime,
+        tmpdir=SYSTEM_TMPDIR,
     params:
+        level=target_level,
         encoder=encoder_options,
         background=flatten_background,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} resize_image {input.raster:q} {output:q}"
-        " --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
+        "python -S {params.client:q} resize_image {input.pyramid:q} {output:q}"
+        " --level {params.level} --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
         " --options {params.encoder:q} --background {params.background:q}"
         " --log {log:q}"

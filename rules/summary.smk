@@ -9,6 +9,7 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 onstart:
     acquire_run_lock()
+    schedule_one_reevaluation_at_a_time()
     print_start_summary()
     cap_memory_to_machine()
     remove_stale_partial_files()

@@ -1,10 +1,12 @@
 """Decode one source image once into the uncompressed rasters its resizes share.
 
-    python scripts/decode_source.py SOURCE LEVEL0 [LEVEL1 ...] [--max-pixels N] [--log LOG]
+    python scripts/decode_source.py SOURCE LEVEL0 [LEVEL1 ...] [--digests FILE]
+        [--max-pixels N] [--log LOG]
 
 LEVEL0 holds the upright, sRGB, 8-bit pixels (see imageops.normalize); each
 further level is the previous one box-reduced by 2. Every resize job maps the
 smallest level it can resample from instead of decoding the source again.
+FILE, written last, lists the SHA-256 of each level (resize jobs depend on it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from scripts.imageops import normalize, write_pyramid
 from scripts.joblog import run_job
 
 
-def decode_source(source: Path, rasters: list[Path], max_pixels: int | None = None) -> str:
+def decode_source(
+    source: Path,
+    rasters: list[Path],
+    max_pixels: int | None = None,
+    digests: Path | None = None,
+) -> str:
     """Decode ``source``, normalise it and write its pyramid to ``rasters``; describe the result."""
     Image.MAX_IMAGE_PIXELS = max_pixels
     with Image.open(source) as im:
@@ -34,7 +41,7 @@ def decode_source(source: Path, rasters: list[Path], max_pixels: int | None = No
             raise Image.DecompressionBombError(msg)
         original_mode = im.mode
         upright = normalize(im)
-        write_pyramid(upright, rasters)
+        write_pyramid(upright, rasters, digests)
     return (
         f"decoded {source} ({original_mode}) -> {rasters[0]} (+{len(rasters) - 1} levels) "
         f"{upright.width}x{upright.height} {upright.mode}"
@@ -45,11 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
     parser.add_argument("rasters", type=Path, nargs="+")
+    parser.add_argument("--digests", type=Path, default=None)
     parser.add_argument("--max-pixels", type=int, default=0, help="0: no limit")
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args(argv)
     return run_job(
-        lambda: decode_source(args.source, args.rasters, args.max_pixels or None),
+        lambda: decode_source(args.source, args.rasters, args.max_pixels or None, args.digests),
         args.log,
         str(args.source),
     )

@@ -9,9 +9,11 @@ output. Snakemake still schedules every job, one per target, and limits how
 many run at once. Each child is a separate process, so a crash stays confined
 to its job.
 
-    python scripts/jobserver.py SOCKET_PATH
+    python scripts/jobserver.py SOCKET_PATH [FORMATS]
 
-It stops when its parent (the Snakemake run) exits or sends SIGTERM.
+With FORMATS (the number of formats the run makes), the resize jobs of one
+width share one resampled image, in a folder next to the socket (see
+resize_image.shared_resample). It stops when its parent (the Snakemake run) exits or sends SIGTERM.
 """
 
 from __future__ import annotations
@@ -72,9 +74,10 @@ def serve_connection(conn: socket.socket) -> None:
         conn.sendall(b"\0".join([str(status).encode(), os.fsencode(stdout), os.fsencode(stderr)]))
 
 
-def serve(socket_path: Path) -> None:
+def serve(socket_path: Path, formats: int = 1) -> None:
     """Accept connections until the parent process goes away."""
     Image.init()  # load every plugin once, so children never import one
+    resize_image.SHARED = resize_image.SharedResamples(socket_path.parent / "resampled", formats)
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -103,4 +106,4 @@ def serve(socket_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]))
+    serve(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1)

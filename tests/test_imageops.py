@@ -1,3 +1,4 @@
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from scripts.imageops import (
     Raster,
     atomic_write,
     flatten,
+    level_path,
     normalize,
     pyramid_level,
     read_raster,
@@ -177,6 +179,33 @@ def test_write_pyramid_halves_each_level(tmp_path: Path):
     assert [level.factor for level in levels] == [1, 2, 4, 8]
     assert {level.full_size for level in levels} == {(13, 7)}
     assert levels[3].image.getpixel((1, 0)) == (1, 2, 3)
+
+
+def test_write_pyramid_lists_the_sha256_of_each_level(tmp_path: Path):
+    paths = [tmp_path / f"L{level}.raster" for level in range(3)]
+    write_pyramid(Image.effect_noise((9, 5), 64).convert("RGB"), paths, tmp_path / "levels.sha256")
+    expected = "".join(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n" for path in paths)
+    assert (tmp_path / "levels.sha256").read_text() == expected
+
+
+def test_write_pyramid_digests_are_the_same_for_the_same_pixels(tmp_path: Path):
+    im = Image.effect_noise((9, 5), 64).convert("RGB")
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        write_pyramid(im, [tmp_path / run / "L0.raster"], tmp_path / run / "levels.sha256")
+    assert (tmp_path / "a" / "levels.sha256").read_bytes() == (tmp_path / "b" / "levels.sha256").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("pyramid", "level", "expected"),
+    [
+        ("cache/x/levels.sha256", 0, "cache/x/L0.raster"),
+        ("cache/x/levels.sha256", 3, "cache/x/L3.raster"),
+        ("bucket/cache/x/L2.raster", 2, "bucket/cache/x/L2.raster"),
+    ],
+)
+def test_level_path_next_to_the_digests_or_the_level_itself(pyramid, level, expected):
+    assert level_path(Path(pyramid), level) == Path(expected)
 
 
 def test_read_raster_refuses_a_truncated_file(tmp_path: Path):

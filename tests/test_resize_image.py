@@ -1,0 +1,85 @@
+"""resize_image: one target from a pyramid, and the resample its formats share."""
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from scripts.imageops import read_raster, resize_raster, write_pyramid
+from scripts.resize_image import SharedResamples, resize_image, shared_resample
+
+
+@pytest.fixture
+def pyramid(tmp_path: Path) -> Path:
+    """A 64x32 noise source's pyramid, as decode_source writes it."""
+    folder = tmp_path / "cache" / "noise"
+    folder.mkdir(parents=True)
+    im = Image.effect_noise((64, 32), 80).convert("RGB")
+    write_pyramid(im, [folder / f"L{level}.raster" for level in range(3)], folder / "levels.sha256")
+    return folder / "levels.sha256"
+
+
+def stored_files(shared: SharedResamples) -> list[str]:
+    return sorted(path.suffix for path in shared.folder.iterdir())
+
+
+def test_shared_resample_gives_the_pixels_of_a_plain_resample(pyramid: Path, tmp_path: Path):
+    level = pyramid.with_name("L1.raster")
+    shared = SharedResamples(tmp_path / "shared", users=2)
+    first = shared_resample(level, 10, 5, shared)
+    second = shared_resample(level, 10, 5, shared)
+    expected = resize_raster(read_raster(level), 10, 5)
+    assert first.tobytes() == second.tobytes() == expected.tobytes()
+
+
+def test_shared_resample_is_stored_until_its_last_user(pyramid: Path, tmp_path: Path):
+    level = pyramid.with_name("L0.raster")
+    shared = SharedResamples(tmp_path / "shared", users=3)
+    shared_resample(level, 16, 8, shared)
+    assert stored_files(shared) == [".lock", ".raster"]
+    shared_resample(level, 16, 8, shared)
+    assert stored_files(shared) == [".lock", ".raster"]
+    shared_resample(level, 16, 8, shared)
+    assert stored_files(shared) == []
+
+
+def test_shared_resample_keeps_widths_apart(pyramid: Path, tmp_path: Path):
+    level = pyramid.with_name("L0.raster")
+    shared = SharedResamples(tmp_path / "shared", users=2)
+    assert shared_resample(level, 16, 8, shared).size == (16, 8)
+    assert shared_resample(level, 20, 10, shared).size == (20, 10)
+    assert len(stored_files(shared)) == 4
+
+
+def test_shared_resample_ignores_an_older_level_file(pyramid: Path, tmp_path: Path):
+    """A level written again (new inode and mtime) never reuses the old pixels."""
+    level = pyramid.with_name("L0.raster")
+    shared = SharedResamples(tmp_path / "shared", users=2)
+    shared_resample(level, 16, 8, shared)
+    folder = level.parent
+    write_pyramid(Image.new("RGB", (64, 32), (200, 10, 10)), [folder / "L0.raster"])
+    assert shared_resample(level, 16, 8, shared).getpixel((3, 3)) == (200, 10, 10)
+
+
+@pytest.mark.parametrize("users", [1, 2])
+def test_resize_image_with_or_without_sharing_writes_the_same_file(pyramid: Path, tmp_path: Path, users):
+    plain, shared_out = tmp_path / "plain.png", tmp_path / "shared.png"
+    resize_image(pyramid, plain, 32, 16, "png", {}, level=1)
+    shared = SharedResamples(tmp_path / "shared", users=users)
+    resize_image(pyramid, shared_out, 32, 16, "png", {}, level=1, shared=shared)
+    assert plain.read_bytes() == shared_out.read_bytes()
+    with Image.open(plain) as im:
+        assert im.size == (32, 16)
+
+
+def test_resize_image_reads_a_level_file_given_directly(pyramid: Path, tmp_path: Path):
+    """With object storage the job's input is the level file itself."""
+    out = tmp_path / "out.webp"
+    resize_image(pyramid.with_name("L2.raster"), out, 8, 4, "webp", {}, level=2)
+    with Image.open(out) as im:
+        assert (im.size, im.format) == ((8, 4), "WEBP")
+
+
+def test_resize_image_refuses_a_height_off_the_aspect_ratio(pyramid: Path, tmp_path: Path):
+    with pytest.raises(ValueError, match="does not match the source's aspect ratio"):
+        resize_image(pyramid, tmp_path / "x.png", 32, 17, "png", {})
