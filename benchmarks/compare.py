@@ -44,11 +44,17 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+IMAGE_FORMATS = ("png", "webp", "avif", "jpeg")
+
+
 def bytes_per_format(folder: Path) -> dict[str, int]:
+    """Bytes of the image variants in ``folder``, per format (the web files
+    the workflow also writes have no counterpart in the reference)."""
     totals: dict[str, int] = defaultdict(int)
     for path in folder.iterdir():
-        if path.is_file() and not path.name.startswith("."):
-            totals[path.suffix.lstrip(".")] += path.stat().st_size
+        fmt = path.suffix.lstrip(".")
+        if path.is_file() and not path.name.startswith(".") and fmt in IMAGE_FORMATS:
+            totals[fmt] += path.stat().st_size
     return dict(totals)
 
 
