@@ -52,13 +52,14 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
     """Run ``cmd``; return wall seconds, peak memory in MB and busy machine CPU seconds."""
     cpu = busy_cpu_seconds()
     start = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{stderr[-3000:]}")
+    # stderr goes to a file: a pipe read only at the end fills up and blocks a long run.
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            stderr.seek(0)
+            sys.exit(f"failed: {' '.join(cmd)}\n{stderr.read().decode(errors='replace')[-3000:]}")
     return wall, usage.ru_maxrss / 1024, busy_cpu_seconds() - cpu
 
 

@@ -567,10 +567,16 @@ def schedule_one_reevaluation_at_a_time():
         return
 
     def schedule_reevaluation(self, delay):
-        pending = getattr(self, "_pending_reevaluation", None)
-        if pending is not None and pending.is_alive():
+        if getattr(self, "_pending_reevaluation", None) is not None:
             return
-        timer = threading.Timer(delay, self._open_jobs.release)
+
+        def reevaluate():
+            # Cleared before waking the scheduler, so the pass it wakes can
+            # always schedule the next timer.
+            self._pending_reevaluation = None
+            self._open_jobs.release()
+
+        timer = threading.Timer(delay, reevaluate)
         timer.daemon = True  # a run does not wait for it to exit
         self._pending_reevaluation = timer
         timer.start()
