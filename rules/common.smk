@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from snakemake.common import overwrite_function_params
@@ -308,9 +309,9 @@ def decode_disk_mb(wildcards):
 
 # A resize writes one variant (and may share its resampled pixels in tmpdir).
 RESIZE_DISK_MB = 1000
-# Snakemake's default disk_mb and tmpdir are Python expressions, evaluated anew
-# for every ready job at every scheduling step (4 ms per job and step); set
-# here, the resize and decode jobs skip that. See README, performance.
+# Snakemake's default disk_mb and tmpdir are Python expressions, eval()'d anew
+# for every ready job at every scheduling pass; set here, the resize and decode
+# jobs skip that. See README, performance.
 SYSTEM_TMPDIR = tempfile.gettempdir()
 
 
@@ -711,12 +712,14 @@ def start_jobserver():
         return
     folder = Path(tempfile.mkdtemp(prefix="responsive-images-"))
     socket_path = folder / "jobs.sock"
+    users_path = folder / "resample-users.json"
+    users_path.write_text(json.dumps(resample_users()))
     server = subprocess.Popen(
         [
             sys.executable,
             str(SCRIPTS_DIR / "jobserver.py"),
             str(socket_path),
-            str(len(config["formats"])),
+            str(users_path),
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -728,6 +731,19 @@ def start_jobserver():
         return
     os.environ[JOBSERVER_VARIABLE] = str(socket_path)
     start_jobserver.running = (server, folder)
+
+
+def resample_users():
+    """Which targets of this run share a resample (scripts/resize_image.py): the
+    output path without its format -> the number of this run's resize jobs for
+    that source and width, where above 1. Only these store resampled pixels,
+    so a run that rebuilds one format stores none."""
+    pending = workflow.dag.needrun_jobs(exclude_finished=False)
+    counts = Counter(
+        str(Path(job.output[0]).with_suffix(""))
+        for job in jobs_of(pending, "resize_image")
+    )
+    return {key: count for key, count in counts.items() if count > 1}
 
 
 def stop_jobserver():

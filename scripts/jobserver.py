@@ -9,11 +9,12 @@ output. Snakemake still schedules every job, one per target, and limits how
 many run at once. Each child is a separate process, so a crash stays confined
 to its job.
 
-    python scripts/jobserver.py SOCKET_PATH [FORMATS]
+    python scripts/jobserver.py SOCKET_PATH [RESAMPLE_USERS_JSON]
 
-With FORMATS (the number of formats the run makes), the resize jobs of one
-width share one resampled image, in a folder next to the socket (see
-resize_image.shared_resample). It stops when its parent (the Snakemake run) exits or sends SIGTERM.
+With RESAMPLE_USERS_JSON (which targets of the run share a resample, see
+resize_image.SharedResamples), the resize jobs of one width share one
+resampled image, in a folder next to the socket. It stops when its parent (the
+Snakemake run) exits or sends SIGTERM.
 """
 
 from __future__ import annotations
@@ -74,10 +75,11 @@ def serve_connection(conn: socket.socket) -> None:
         conn.sendall(b"\0".join([str(status).encode(), os.fsencode(stdout), os.fsencode(stderr)]))
 
 
-def serve(socket_path: Path, formats: int = 1) -> None:
+def serve(socket_path: Path, resample_users: Path | None = None) -> None:
     """Accept connections until the parent process goes away."""
     Image.init()  # load every plugin once, so children never import one
-    resize_image.SHARED = resize_image.SharedResamples(socket_path.parent / "resampled", formats)
+    if resample_users is not None:
+        resize_image.SHARED = resize_image.SharedResamples.load(socket_path.parent / "resampled", resample_users)
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -106,4 +108,4 @@ def serve(socket_path: Path, formats: int = 1) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    serve(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)

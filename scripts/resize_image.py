@@ -37,11 +37,19 @@ from scripts.joblog import run_job
 
 @dataclass(frozen=True)
 class SharedResamples:
-    """Where the jobs of one run share their resampled images, and by how many
-    jobs (the number of formats) each one is used."""
+    """Where the jobs of one run share their resampled images, and how many
+    jobs of the run use each one: output path without its format suffix ->
+    number of formats to make (only those above 1 are listed)."""
 
     folder: Path
-    users: int
+    users: dict[str, int]
+
+    def users_of(self, output: Path) -> int:
+        return self.users.get(str(output.with_suffix("")), 1)
+
+    @classmethod
+    def load(cls, folder: Path, users_file: Path) -> SharedResamples:
+        return cls(folder, json.loads(users_file.read_text()))
 
 
 #: Set by the fork server (jobserver.py) for the jobs of one local run; None
@@ -49,21 +57,21 @@ class SharedResamples:
 SHARED: SharedResamples | None = None
 
 
-def shared_resample(level: Path, width: int, height: int, shared: SharedResamples) -> Image.Image:
+def shared_resample(level: Path, width: int, height: int, folder: Path, users: int) -> Image.Image:
     """Resample ``level`` to ``width`` x ``height`` once for all the formats of a width.
 
-    The first job of a width resamples and stores the pixels in
-    ``shared.folder``; the jobs of the other formats map them. A lock makes a
-    job that comes while another one is resampling wait for it rather than do
-    the same work. The last of ``shared.users`` jobs removes the stored
-    pixels; whatever a run leaves there goes with the run's folder. The key is
+    The first job of a width resamples and stores the pixels in ``folder``;
+    the jobs of the other formats map them. A lock makes a job that comes
+    while another one is resampling wait for it rather than do the same work.
+    The last of the ``users`` jobs removes the stored pixels; whatever a run
+    leaves there (a failed job) goes with the run's folder. The key is
     the level file's identity and modification time, so a level written again
     is never confused with an older one.
     """
     stat = level.stat()
     key = f"{stat.st_dev}-{stat.st_ino}-{stat.st_mtime_ns}-{width}x{height}"
-    stored, lock_path = shared.folder / f"{key}.raster", shared.folder / f"{key}.lock"
-    shared.folder.mkdir(parents=True, exist_ok=True)
+    stored, lock_path = folder / f"{key}.raster", folder / f"{key}.lock"
+    folder.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "ab") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -73,7 +81,7 @@ def shared_resample(level: Path, width: int, height: int, shared: SharedResample
             write_raster(resized, stored, (width, height), 1)
         lock.write(b".")
         lock.flush()
-        if lock.tell() >= shared.users:
+        if lock.tell() >= users:
             stored.unlink(missing_ok=True)  # the mapping stays valid
             lock_path.unlink(missing_ok=True)
     return resized
@@ -101,10 +109,11 @@ def resize_image(
             f"({full_width}x{full_height} at width {width} gives height {expected})"
         )
         raise ValueError(msg)
-    if shared is None or shared.users < 2:
+    users = 1 if shared is None else shared.users_of(output)
+    if users < 2:
         resized = resize_raster(raster, width, height)
     else:
-        resized = shared_resample(path, width, height, shared)
+        resized = shared_resample(path, width, height, shared.folder, users)
     save_image(resized, output, fmt, options, background)
     return f"wrote {output} {width}x{height} {fmt} {output.stat().st_size} bytes"
 

@@ -19,57 +19,73 @@ def pyramid(tmp_path: Path) -> Path:
     return folder / "levels.sha256"
 
 
-def stored_files(shared: SharedResamples) -> list[str]:
-    return sorted(path.suffix for path in shared.folder.iterdir())
+def stored_files(folder: Path) -> list[str]:
+    return sorted(path.suffix for path in folder.iterdir())
 
 
 def test_shared_resample_gives_the_pixels_of_a_plain_resample(pyramid: Path, tmp_path: Path):
     level = pyramid.with_name("L1.raster")
-    shared = SharedResamples(tmp_path / "shared", users=2)
-    first = shared_resample(level, 10, 5, shared)
-    second = shared_resample(level, 10, 5, shared)
+    first = shared_resample(level, 10, 5, tmp_path / "shared", 2)
+    second = shared_resample(level, 10, 5, tmp_path / "shared", 2)
     expected = resize_raster(read_raster(level), 10, 5)
     assert first.tobytes() == second.tobytes() == expected.tobytes()
 
 
 def test_shared_resample_is_stored_until_its_last_user(pyramid: Path, tmp_path: Path):
     level = pyramid.with_name("L0.raster")
-    shared = SharedResamples(tmp_path / "shared", users=3)
-    shared_resample(level, 16, 8, shared)
-    assert stored_files(shared) == [".lock", ".raster"]
-    shared_resample(level, 16, 8, shared)
-    assert stored_files(shared) == [".lock", ".raster"]
-    shared_resample(level, 16, 8, shared)
-    assert stored_files(shared) == []
+    folder = tmp_path / "shared"
+    shared_resample(level, 16, 8, folder, 3)
+    assert stored_files(folder) == [".lock", ".raster"]
+    shared_resample(level, 16, 8, folder, 3)
+    assert stored_files(folder) == [".lock", ".raster"]
+    shared_resample(level, 16, 8, folder, 3)
+    assert stored_files(folder) == []
 
 
 def test_shared_resample_keeps_widths_apart(pyramid: Path, tmp_path: Path):
     level = pyramid.with_name("L0.raster")
-    shared = SharedResamples(tmp_path / "shared", users=2)
-    assert shared_resample(level, 16, 8, shared).size == (16, 8)
-    assert shared_resample(level, 20, 10, shared).size == (20, 10)
-    assert len(stored_files(shared)) == 4
+    folder = tmp_path / "shared"
+    assert shared_resample(level, 16, 8, folder, 2).size == (16, 8)
+    assert shared_resample(level, 20, 10, folder, 2).size == (20, 10)
+    assert len(stored_files(folder)) == 4
 
 
 def test_shared_resample_ignores_an_older_level_file(pyramid: Path, tmp_path: Path):
     """A level written again (new inode and mtime) never reuses the old pixels."""
     level = pyramid.with_name("L0.raster")
-    shared = SharedResamples(tmp_path / "shared", users=2)
-    shared_resample(level, 16, 8, shared)
-    folder = level.parent
-    write_pyramid(Image.new("RGB", (64, 32), (200, 10, 10)), [folder / "L0.raster"])
-    assert shared_resample(level, 16, 8, shared).getpixel((3, 3)) == (200, 10, 10)
+    shared_resample(level, 16, 8, tmp_path / "shared", 2)
+    write_pyramid(Image.new("RGB", (64, 32), (200, 10, 10)), [level])
+    assert shared_resample(level, 16, 8, tmp_path / "shared", 2).getpixel((3, 3)) == (200, 10, 10)
 
 
-@pytest.mark.parametrize("users", [1, 2])
+@pytest.mark.parametrize("users", [{}, {"out/noise_32x16": 2}])
 def test_resize_image_with_or_without_sharing_writes_the_same_file(pyramid: Path, tmp_path: Path, users):
-    plain, shared_out = tmp_path / "plain.png", tmp_path / "shared.png"
+    plain, shared_png = tmp_path / "plain.png", tmp_path / "out" / "noise_32x16.png"
     resize_image(pyramid, plain, 32, 16, "png", {}, level=1)
-    shared = SharedResamples(tmp_path / "shared", users=users)
-    resize_image(pyramid, shared_out, 32, 16, "png", {}, level=1, shared=shared)
-    assert plain.read_bytes() == shared_out.read_bytes()
+    shared = SharedResamples(tmp_path / "shared", {str(tmp_path / key): n for key, n in users.items()})
+    resize_image(pyramid, shared_png, 32, 16, "png", {}, level=1, shared=shared)
+    assert plain.read_bytes() == shared_png.read_bytes()
     with Image.open(plain) as im:
         assert im.size == (32, 16)
+
+
+def test_resize_image_stores_a_resample_only_for_targets_that_share_it(pyramid: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    shared = SharedResamples(tmp_path / "shared", {str(out / "noise_32x16"): 2})
+    resize_image(pyramid, out / "noise_16x8.png", 16, 8, "png", {}, level=1, shared=shared)
+    assert not shared.folder.exists()
+    resize_image(pyramid, out / "noise_32x16.png", 32, 16, "png", {}, level=1, shared=shared)
+    assert stored_files(shared.folder) == [".lock", ".raster"]
+    resize_image(pyramid, out / "noise_32x16.webp", 32, 16, "webp", {}, level=1, shared=shared)
+    assert stored_files(shared.folder) == []
+
+
+def test_shared_resamples_load_the_run_s_users_file(tmp_path: Path):
+    users_file = tmp_path / "resample-users.json"
+    users_file.write_text('{"results/a_10x5": 2}')
+    shared = SharedResamples.load(tmp_path / "shared", users_file)
+    assert shared.users_of(Path("results/a_10x5.webp")) == 2
+    assert shared.users_of(Path("results/a_20x10.webp")) == 1
 
 
 def test_resize_image_reads_a_level_file_given_directly(pyramid: Path, tmp_path: Path):
