@@ -14,7 +14,8 @@ process:
   per-job overhead. Above --batch-sources sources it runs in batches of about
   that many sources (`--batch all=i/n`): every scheduling pass of Snakemake
   looks at every ready job, so one run of 22,000 ready jobs costs a time
-  quadratic in their number;
+  quadratic in their number. (At 1,000 sources even the first batch was too
+  slow to finish here; see the README, Scaling.);
 - the no-op rerun after that build: wall time and peak memory.
 
 It also measures the no-op rerun on the sample images in input_images/ against
