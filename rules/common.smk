@@ -40,6 +40,7 @@ from scripts.plan import (
     probe_size,
     unusable_sources,
 )
+from scripts.resize_image import resample_key
 from scripts.summary import end_lines, start_lines, unique_in_order
 from scripts.web import default_alt, report_summary
 from snakemake_interface_executor_plugins.settings import ExecMode
@@ -740,8 +741,7 @@ def resample_users():
     so a run that rebuilds one format stores none."""
     pending = workflow.dag.needrun_jobs(exclude_finished=False)
     counts = Counter(
-        str(Path(job.output[0]).with_suffix(""))
-        for job in jobs_of(pending, "resize_image")
+        resample_key(job.output[0]) for job in jobs_of(pending, "resize_image")
     )
     return {key: count for key, count in counts.items() if count > 1}
 

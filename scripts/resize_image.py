@@ -25,6 +25,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.imageops import (
+    Raster,
     calculate_new_height,
     level_path,
     read_raster,
@@ -33,6 +34,12 @@ from scripts.imageops import (
     write_raster,
 )
 from scripts.joblog import run_job
+
+
+def resample_key(output: Path | str) -> str:
+    """What the formats of one source and width have in common: the output
+    path without its format suffix (results/x_992x655.png -> results/x_992x655)."""
+    return str(Path(output).with_suffix(""))
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class SharedResamples:
     users: dict[str, int]
 
     def users_of(self, output: Path) -> int:
-        return self.users.get(str(output.with_suffix("")), 1)
+        return self.users.get(resample_key(output), 1)
 
     @classmethod
     def load(cls, folder: Path, users_file: Path) -> SharedResamples:
@@ -57,8 +64,11 @@ class SharedResamples:
 SHARED: SharedResamples | None = None
 
 
-def shared_resample(level: Path, width: int, height: int, folder: Path, users: int) -> Image.Image:
-    """Resample ``level`` to ``width`` x ``height`` once for all the formats of a width.
+def shared_resample(
+    raster: Raster, level: Path, width: int, height: int, folder: Path, users: int
+) -> Image.Image:
+    """Resample ``raster``, mapped from ``level``, to ``width`` x ``height`` once
+    for all the formats of a width.
 
     The first job of a width resamples and stores the pixels in ``folder``;
     the jobs of the other formats map them. A lock makes a job that comes
@@ -77,7 +87,7 @@ def shared_resample(level: Path, width: int, height: int, folder: Path, users: i
         try:
             resized = read_raster(stored).image
         except (OSError, ValueError):
-            resized = resize_raster(read_raster(level), width, height)
+            resized = resize_raster(raster, width, height)
             write_raster(resized, stored, (width, height), 1)
         lock.write(b".")
         lock.flush()
@@ -113,7 +123,7 @@ def resize_image(
     if users < 2:
         resized = resize_raster(raster, width, height)
     else:
-        resized = shared_resample(path, width, height, shared.folder, users)
+        resized = shared_resample(raster, path, width, height, shared.folder, users)
     save_image(resized, output, fmt, options, background)
     return f"wrote {output} {width}x{height} {fmt} {output.stat().st_size} bytes"
 
