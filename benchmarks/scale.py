@@ -11,11 +11,7 @@ process:
 - the dry run (`-n`): wall time and peak memory;
 - the full build (only up to --build-up-to sources): wall time, and the
   machine's busy CPU per target. The images are tiny, so this is almost all
-  per-job overhead. Above --batch-sources sources it runs in batches of about
-  that many sources (`--batch all=i/n`): every scheduling pass of Snakemake
-  looks at every ready job, so one run of 22,000 ready jobs costs a time
-  quadratic in their number. (At 1,000 sources even the first batch was too
-  slow to finish here; see the README, Scaling.);
+  per-job overhead;
 - the no-op rerun after that build: wall time and peak memory.
 
 It also measures the no-op rerun on the sample images in input_images/ against
@@ -91,7 +87,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--build-up-to", type=int, default=1000)
-    parser.add_argument("--batch-sources", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="scale-") as tmp_name:
         tmp = Path(tmp_name)
@@ -112,12 +107,7 @@ def main() -> int:
             targets = 22 * count + 22 + 22
             row = f"{count:>7} {targets:>7} {dry_wall:>9.1f} {dry_mb:>7.0f}"
             if count <= args.build_up_to:
-                batches = -(-count // args.batch_sources)
-                build_wall = build_cpu = 0.0
-                for batch in range(1, batches + 1):
-                    batch_args = ["--batch", f"all={batch}/{batches}"] if batches > 1 else []
-                    wall, _, cpu = measure(snakemake(*batch_args), workdir)
-                    build_wall, build_cpu = build_wall + wall, build_cpu + cpu
+                build_wall, _, build_cpu = measure(snakemake(), workdir)
                 noop_wall, noop_mb, _ = measure(snakemake(), workdir)
                 row += f" {build_wall:>8.0f} {build_cpu / targets:>12.3f} {noop_wall:>8.1f} {noop_mb:>8.0f}"
             else:

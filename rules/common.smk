@@ -2,6 +2,8 @@
 # input functions. The planning logic itself lives in scripts/plan.py.
 import csv
 import fcntl
+import gc
+import hashlib
 import inspect
 import json
 import re
@@ -81,17 +83,26 @@ RASTER_LEVEL_PATTERNS = [
 # The SHA-256 of each level, written after them.
 PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
 
-# Jobs run `python` from PATH (the uv environment, or the rule's conda env).
-# The scripts are inputs, so editing one rebuilds what it makes, as Snakemake
-# does for script: rules.
+# Jobs run `python` from PATH (the uv environment, or the rule's conda env),
+# through the job client.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
-# They are local() files: with object storage (profiles/s3) they stay here,
-# not in the bucket.
-SHARED_CODE = [SCRIPTS_DIR / "imageops.py", SCRIPTS_DIR / "joblog.py"]
-DECODE_CODE = local([SCRIPTS_DIR / "decode_source.py", *SHARED_CODE])
-RESIZE_CODE = local([SCRIPTS_DIR / "resize_image.py", *SHARED_CODE])
-WEB_CODE = local([SCRIPTS_DIR / "web.py", *SHARED_CODE])
 JOB_CLIENT = SCRIPTS_DIR / "jobclient.py"
+
+
+def code_version(*scripts):
+    """A digest of these scripts and the modules they share, given to their jobs
+    as a param: editing one reruns what it makes, as Snakemake does for the
+    scripts it runs itself. (As inputs, the scripts cost the DAG three files
+    more per job, a fifth of the dry run at 1,000 sources.)"""
+    digest = hashlib.sha256()
+    for name in (*scripts, "imageops.py", "joblog.py"):
+        digest.update((SCRIPTS_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+DECODE_CODE = code_version("decode_source.py")
+RESIZE_CODE = code_version("resize_image.py")
+WEB_CODE = code_version("web.py")
 JOBSERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 
 
@@ -238,14 +249,12 @@ def target_raster(wildcards):
     return raster_path(wildcards.stem, target_level(wildcards))
 
 
-@rule_function
-def target_pyramid(wildcards):
+def resize_input():
     """What a resize job depends on: its source's pyramid digest file, so that
     Snakemake hashes a few hundred bytes after the job rather than the level it
-    read. With object storage, the level file itself: the job needs it copied."""
-    if storage_prefix():
-        return target_raster(wildcards)
-    return PYRAMID_DIGESTS.format(stem=wildcards.stem)
+    read (and, a plain pattern, costs the DAG no function call). With object
+    storage, the level file itself: the job needs it copied."""
+    return target_raster if storage_prefix() else PYRAMID_DIGESTS
 
 
 @rule_function
@@ -685,8 +694,17 @@ def size_report_lines():
         return []
 
 
+def keep_dag_out_of_garbage_collection():
+    """Move every object alive now (the DAG: 650 MB at 1,000 sources) out of
+    the cyclic garbage collector's reach. Its full passes would otherwise walk
+    the whole DAG again and again during the run, and once more at exit
+    (6 s at 1,000 sources). Nothing is lost: the DAG lives until the process ends."""
+    gc.freeze()
+
+
 def print_summary_at_exit():
     """Runs with nothing to build, and dry runs, never reach onstart."""
+    keep_dag_out_of_garbage_collection()
     stop_jobserver()
     if (
         workflow.dag is None

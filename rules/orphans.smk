@@ -16,5 +16,6 @@ rule remove_orphans:
         "envs/pillow.yaml"
     params:
         paths=orphan_paths,
+        client=JOB_CLIENT,
     shell:
         "python {input.code:q} {params.paths:q} > {log:q}"

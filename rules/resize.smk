@@ -9,7 +9,6 @@ rule decode_source:
     """
     input:
         source=source_path,
-        code=DECODE_CODE,
     output:
         levels=RASTER_LEVEL_PATTERNS,
         digests=PYRAMID_DIGESTS,
@@ -24,6 +23,7 @@ rule decode_source:
         tmpdir=SYSTEM_TMPDIR,
     params:
         max_pixels=pixel_limit,
+        code=DECODE_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} decode_source {input.source:q} {output.levels:q}"
@@ -33,8 +33,7 @@ rule decode_source:
 rule resize_image:
     """Resize one decoded source to one width and encode it in one format."""
     input:
-        pyramid=target_pyramid,
-        code=RESIZE_CODE,
+        pyramid=resize_input(),
     output:
         TARGET_PATTERN,
     log:
@@ -52,6 +51,7 @@ rule resize_image:
         level=target_level,
         encoder=encoder_options,
         background=flatten_background,
+        code=RESIZE_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} resize_image {input.pyramid:q} {output:q}"

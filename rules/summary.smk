@@ -9,6 +9,7 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 onstart:
     acquire_run_lock()
+    keep_dag_out_of_garbage_collection()
     schedule_one_reevaluation_at_a_time()
     print_start_summary()
     cap_memory_to_machine()

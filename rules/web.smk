@@ -18,7 +18,6 @@ rule describe_source:
     input:
         source=source_path,
         variants=source_variants,
-        code=WEB_CODE,
     output:
         RECORD_PATTERN,
     log:
@@ -30,6 +29,7 @@ rule describe_source:
         alt=alt_text,
         urls=url_options,
         name=source_path,
+        code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web describe {input.source:q} {input.variants:q}"
@@ -41,7 +41,6 @@ rule picture_snippet:
     """The <picture> element of one source, from its record."""
     input:
         record=RECORD_PATTERN,
-        code=WEB_CODE,
     output:
         SNIPPET_PATTERN,
     log:
@@ -50,6 +49,7 @@ rule picture_snippet:
         "envs/pillow.yaml"
     params:
         sizes=config["web"]["sizes"],
+        code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web snippet {input.record:q}"
@@ -60,7 +60,6 @@ rule manifest:
     """results/manifest.json: every source and its variants."""
     input:
         records=all_records,
-        code=WEB_CODE,
     output:
         MANIFEST,
     log:
@@ -68,6 +67,7 @@ rule manifest:
     conda:
         "envs/pillow.yaml"
     params:
+        code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web manifest {input.records:q}"
@@ -78,7 +78,6 @@ rule size_report:
     """results/report.csv: source and output bytes, per format, width and source."""
     input:
         records=all_records,
-        code=WEB_CODE,
     output:
         report(SIZE_REPORT, caption="report/sizes.rst", category="Size report"),
     log:
@@ -86,6 +85,7 @@ rule size_report:
     conda:
         "envs/pillow.yaml"
     params:
+        code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web report {input.records:q}"
@@ -97,7 +97,6 @@ rule gallery:
     input:
         snippets=all_snippets,
         records=all_records,
-        code=WEB_CODE,
     output:
         GALLERY,
     log:
@@ -105,6 +104,7 @@ rule gallery:
     conda:
         "envs/pillow.yaml"
     params:
+        code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web gallery {input.snippets:q}"
@@ -116,7 +116,6 @@ rule report_gallery:
     input:
         records=all_records,
         thumbnails=report_thumbnails,
-        code=WEB_CODE,
     output:
         report(REPORT_GALLERY, caption="report/gallery.rst", category="Gallery"),
     log:
@@ -124,6 +123,7 @@ rule report_gallery:
     conda:
         "envs/pillow.yaml"
     params:
+        code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
         "python -S {params.client:q} web report-gallery {input.records:q}"

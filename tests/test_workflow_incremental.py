@@ -132,3 +132,30 @@ def test_raising_max_pixels_rebuilds_nothing(built):
     built.set_config(max_pixels=10**9)
     built.run()
     assert changed(before, built.outputs()) == set()
+
+
+def test_editing_the_resize_script_rebuilds_every_variant(built):
+    before = built.outputs()
+    script = built.root / "scripts" / "resize_image.py"
+    script.write_text(script.read_text() + "\n# edited\n")
+    built.run()
+    assert changed(before, built.outputs()) == ALPHA | BETA
+
+
+def test_touching_the_scripts_rebuilds_nothing(built):
+    before = built.outputs()
+    for script in (built.root / "scripts").glob("*.py"):
+        stat = script.stat()
+        os.utime(script, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**10))
+    built.run()
+    assert changed(before, built.outputs()) == set()
+
+
+def test_editing_the_web_script_rewrites_no_variant(built):
+    before = built.outputs()
+    manifest = built.stamp("manifest.json")
+    script = built.root / "scripts" / "web.py"
+    script.write_text(script.read_text() + "\n# edited\n")
+    built.run()
+    assert changed(before, built.outputs()) == set()
+    assert built.stamp("manifest.json") != manifest
