@@ -16,6 +16,5 @@ rule remove_orphans:
         "envs/pillow.yaml"
     params:
         paths=orphan_paths,
-        client=JOB_CLIENT,
     shell:
         "python {input.code:q} {params.paths:q} > {log:q}"
