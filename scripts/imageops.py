@@ -274,22 +274,34 @@ def level_path(pyramid: Path, level: int) -> Path:
     return pyramid.with_name(f"L{level}.raster")
 
 
-def read_raster(path: Path) -> Raster:
-    """Map a raster written by :func:`write_raster` into memory."""
-    with open(path, "rb") as handle:
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    if len(mapped) < _RASTER_HEADER.size:
+def _parse_raster_header(header: bytes, path: Path) -> tuple[str, tuple[int, int], tuple[int, int], int]:
+    """Mode, size, full size and factor from the first bytes of a raster file."""
+    if len(header) < _RASTER_HEADER.size:
         msg = f"{path}: not a raster file (too short)"
         raise ValueError(msg)
-    magic, raw_mode, width, height, full_width, full_height, factor = _RASTER_HEADER.unpack_from(mapped)
+    magic, raw_mode, width, height, full_width, full_height, factor = _RASTER_HEADER.unpack_from(header)
     mode = raw_mode.decode().strip()
     if magic != _RASTER_MAGIC or mode not in RASTER_MODES:
         msg = f"{path}: not a raster file (bad header)"
         raise ValueError(msg)
+    return mode, (width, height), (full_width, full_height), factor
+
+
+def raster_full_size(path: Path) -> tuple[int, int]:
+    """The full size a raster level was reduced from, read from its header alone."""
+    with open(path, "rb") as handle:
+        return _parse_raster_header(handle.read(_RASTER_HEADER.size), path)[2]
+
+
+def read_raster(path: Path) -> Raster:
+    """Map a raster written by :func:`write_raster` into memory."""
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    mode, (width, height), full_size, factor = _parse_raster_header(mapped, path)
     expected = _RASTER_HEADER.size + width * height * len(mode)
     if len(mapped) != expected:
         msg = f"{path}: raster is {len(mapped)} bytes, expected {expected}"
         raise ValueError(msg)
     data = memoryview(mapped)[_RASTER_HEADER.size :]
     image = Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)
-    return Raster(image, (full_width, full_height), factor)
+    return Raster(image, full_size, factor)

@@ -25,9 +25,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.imageops import (
-    Raster,
     calculate_new_height,
     level_path,
+    raster_full_size,
     read_raster,
     resize_raster,
     save_image,
@@ -64,15 +64,14 @@ class SharedResamples:
 SHARED: SharedResamples | None = None
 
 
-def shared_resample(
-    raster: Raster, level: Path, width: int, height: int, folder: Path, users: int
-) -> Image.Image:
-    """Resample ``raster``, mapped from ``level``, to ``width`` x ``height`` once
-    for all the formats of a width.
+def shared_resample(level: Path, width: int, height: int, folder: Path, users: int) -> Image.Image:
+    """Resample the raster ``level`` to ``width`` x ``height`` once for all the
+    formats of a width.
 
     The first job of a width resamples and stores the pixels in ``folder``;
-    the jobs of the other formats map them. A lock makes a job that comes
-    while another one is resampling wait for it rather than do the same work.
+    the jobs of the other formats map them and never unpack the level. A lock
+    makes a job that comes while another one is resampling wait for it rather
+    than do the same work.
     The last of the ``users`` jobs removes the stored pixels; whatever a run
     leaves there (a failed job) goes with the run's folder. The key is
     the level file's identity and modification time, so a level written again
@@ -87,7 +86,7 @@ def shared_resample(
         try:
             resized = read_raster(stored).image
         except (OSError, ValueError):
-            resized = resize_raster(raster, width, height)
+            resized = resize_raster(read_raster(level), width, height)
             write_raster(resized, stored, (width, height), 1)
         lock.write(b".")
         lock.flush()
@@ -110,8 +109,7 @@ def resize_image(
 ) -> str:
     """Write ``output``: pyramid level ``level`` resized to ``width`` x ``height`` as ``fmt``."""
     path = level_path(pyramid, level)
-    raster = read_raster(path)
-    full_width, full_height = raster.full_size
+    full_width, full_height = raster_full_size(path)
     expected = calculate_new_height(full_width, full_height, width)
     if height != expected:
         msg = (
@@ -121,9 +119,9 @@ def resize_image(
         raise ValueError(msg)
     users = 1 if shared is None else shared.users_of(output)
     if users < 2:
-        resized = resize_raster(raster, width, height)
+        resized = resize_raster(read_raster(path), width, height)
     else:
-        resized = shared_resample(raster, path, width, height, shared.folder, users)
+        resized = shared_resample(path, width, height, shared.folder, users)
     save_image(resized, output, fmt, options, background)
     return f"wrote {output} {width}x{height} {fmt} {output.stat().st_size} bytes"
 

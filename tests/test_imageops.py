@@ -11,6 +11,7 @@ from scripts.imageops import (
     level_path,
     normalize,
     pyramid_level,
+    raster_full_size,
     read_raster,
     resize_raster,
     save_image,
@@ -206,6 +207,20 @@ def test_write_pyramid_digests_are_the_same_for_the_same_pixels(tmp_path: Path):
 )
 def test_level_path_next_to_the_digests_or_the_level_itself(pyramid, level, expected):
     assert level_path(Path(pyramid), level) == Path(expected)
+
+
+def test_raster_full_size_reads_the_header_alone(tmp_path: Path):
+    write_raster(Image.new("RGB", (10, 5)), tmp_path / "x.raster", (80, 40), 8)
+    data = (tmp_path / "x.raster").read_bytes()
+    (tmp_path / "x.raster").write_bytes(data[:-5])  # pixels cut short: not read
+    assert raster_full_size(tmp_path / "x.raster") == (80, 40)
+
+
+@pytest.mark.parametrize("content", [b"", b"RIMG2\n", b"not a raster file at all, no header"])
+def test_raster_full_size_refuses_a_file_without_a_header(tmp_path: Path, content):
+    (tmp_path / "x.raster").write_bytes(content)
+    with pytest.raises(ValueError, match="not a raster file"):
+        raster_full_size(tmp_path / "x.raster")
 
 
 def test_read_raster_refuses_a_truncated_file(tmp_path: Path):

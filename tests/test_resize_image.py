@@ -25,8 +25,8 @@ def stored_files(folder: Path) -> list[str]:
 
 def test_shared_resample_gives_the_pixels_of_a_plain_resample(pyramid: Path, tmp_path: Path):
     level = pyramid.with_name("L1.raster")
-    first = shared_resample(read_raster(level), level, 10, 5, tmp_path / "shared", 2)
-    second = shared_resample(read_raster(level), level, 10, 5, tmp_path / "shared", 2)
+    first = shared_resample(level, 10, 5, tmp_path / "shared", 2)
+    second = shared_resample(level, 10, 5, tmp_path / "shared", 2)
     expected = resize_raster(read_raster(level), 10, 5)
     assert first.tobytes() == second.tobytes() == expected.tobytes()
 
@@ -34,28 +34,28 @@ def test_shared_resample_gives_the_pixels_of_a_plain_resample(pyramid: Path, tmp
 def test_shared_resample_is_stored_until_its_last_user(pyramid: Path, tmp_path: Path):
     level = pyramid.with_name("L0.raster")
     folder = tmp_path / "shared"
-    shared_resample(read_raster(level), level, 16, 8, folder, 3)
+    shared_resample(level, 16, 8, folder, 3)
     assert stored_files(folder) == [".lock", ".raster"]
-    shared_resample(read_raster(level), level, 16, 8, folder, 3)
+    shared_resample(level, 16, 8, folder, 3)
     assert stored_files(folder) == [".lock", ".raster"]
-    shared_resample(read_raster(level), level, 16, 8, folder, 3)
+    shared_resample(level, 16, 8, folder, 3)
     assert stored_files(folder) == []
 
 
 def test_shared_resample_keeps_widths_apart(pyramid: Path, tmp_path: Path):
     level = pyramid.with_name("L0.raster")
     folder = tmp_path / "shared"
-    assert shared_resample(read_raster(level), level, 16, 8, folder, 2).size == (16, 8)
-    assert shared_resample(read_raster(level), level, 20, 10, folder, 2).size == (20, 10)
+    assert shared_resample(level, 16, 8, folder, 2).size == (16, 8)
+    assert shared_resample(level, 20, 10, folder, 2).size == (20, 10)
     assert len(stored_files(folder)) == 4
 
 
 def test_shared_resample_ignores_an_older_level_file(pyramid: Path, tmp_path: Path):
     """A level written again (new inode and mtime) never reuses the old pixels."""
     level = pyramid.with_name("L0.raster")
-    shared_resample(read_raster(level), level, 16, 8, tmp_path / "shared", 2)
+    shared_resample(level, 16, 8, tmp_path / "shared", 2)
     write_pyramid(Image.new("RGB", (64, 32), (200, 10, 10)), [level])
-    assert shared_resample(read_raster(level), level, 16, 8, tmp_path / "shared", 2).getpixel((3, 3)) == (200, 10, 10)
+    assert shared_resample(level, 16, 8, tmp_path / "shared", 2).getpixel((3, 3)) == (200, 10, 10)
 
 
 @pytest.mark.parametrize("users", [{}, {"out/noise_32x16": 2}])
