@@ -337,6 +337,33 @@ def resize_runtime(wildcards):
     return int(1 + megapixels(wildcards) / 4 ** target_level(wildcards) / 10)
 
 
+# Relative CPU cost of one megapixel: encoding it in each format with Pillow's
+# default encoders, and decoding it (measured on the corpus, 1928 px wide:
+# png 0.67 s, avif 0.54 s, webp 0.12 s, jpeg 0.02 s per megapixel).
+ENCODE_COST = {"png": 30, "avif": 25, "webp": 6, "jpeg": 1}
+DECODE_COST = 2
+
+
+def target_cost(width, height, fmt):
+    return width * height / 1e6 * ENCODE_COST[fmt]
+
+
+@rule_function
+def resize_priority(wildcards):
+    """Costliest targets first (longest processing time first): a large PNG
+    started last would run alone while the other cores idle."""
+    return target_cost(int(wildcards.width), int(wildcards.height), wildcards.fmt)
+
+
+@rule_function
+def decode_priority(wildcards):
+    """A decode's own cost plus that of its costliest target (its upward rank),
+    so the decodes that unlock the longest jobs run first."""
+    targets = targets_by_stem().get(wildcards.stem, [])
+    costliest = max((target_cost(t.width, t.height, t.fmt) for t in targets), default=0)
+    return DECODE_COST * megapixels(wildcards) + costliest
+
+
 # Web delivery: inputs and params of rules/web.smk.
 @rule_function
 def source_variants(wildcards):

@@ -14,6 +14,7 @@ rule decode_source:
         digests=PYRAMID_DIGESTS,
     log:
         LOG_DIR / "decode_source" / "{stem}.log",
+    priority: decode_priority
     conda:
         "envs/pillow.yaml"
     resources:
@@ -40,6 +41,7 @@ rule resize_image:
         LOG_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.log",
     benchmark:
         BENCHMARK_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.tsv"
+    priority: resize_priority
     conda:
         "envs/pillow.yaml"
     resources:
