@@ -35,6 +35,7 @@ from scripts.download import (
     remote_versions,
 )
 from scripts.imageops import RASTER_LEVELS, pyramid_level
+from scripts.jobserver import SERVER_VARIABLE, with_huge_pages
 from scripts.plan import (
     find_sources,
     orphaned_outputs,
@@ -84,9 +85,9 @@ RASTER_LEVEL_PATTERNS = [
 PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
 
 # Jobs run `python` from PATH (the uv environment, or the rule's conda env),
-# through the job client.
+# through the job client, which each rule's bash command sources.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
-JOB_CLIENT = SCRIPTS_DIR / "jobclient.py"
+JOB_CLIENT = SCRIPTS_DIR / "jobclient.sh"
 
 
 def code_version(*scripts):
@@ -103,7 +104,6 @@ def code_version(*scripts):
 DECODE_CODE = code_version("decode_source.py")
 RESIZE_CODE = code_version("resize_image.py")
 WEB_CODE = code_version("web.py")
-JOBSERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 
 
 def rule_function(func):
@@ -750,32 +750,33 @@ def print_summary_at_exit():
 def start_jobserver():
     """Start the fork server for a local run; jobs fall back to plain runs without it."""
     if (
-        os.environ.get(JOBSERVER_VARIABLE) == "off"
+        os.environ.get(SERVER_VARIABLE) == "off"
         or workflow.dryrun
         or not workflow.local_exec
         or workflow.deployment_settings.deployment_method
     ):
         return
     folder = Path(tempfile.mkdtemp(prefix="responsive-images-"))
-    socket_path = folder / "jobs.sock"
     users_path = folder / "resample-users.json"
     users_path.write_text(json.dumps(resample_users()))
     server = subprocess.Popen(
         [
             sys.executable,
             str(SCRIPTS_DIR / "jobserver.py"),
-            str(socket_path),
+            str(folder),
             str(users_path),
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
+        env=with_huge_pages(os.environ),
     )
-    if server.stdout.readline().strip() != b"ready":
+    address = server.stdout.readline().decode().strip()
+    if address.count(":") != 2:
         print("job server did not start; running jobs directly", file=sys.stderr)
         server.kill()
         shutil.rmtree(folder, ignore_errors=True)
         return
-    os.environ[JOBSERVER_VARIABLE] = str(socket_path)
+    os.environ[SERVER_VARIABLE] = address
     start_jobserver.running = (server, folder)
 
 
@@ -795,7 +796,7 @@ def stop_jobserver():
     server, folder = start_jobserver.__dict__.pop("running", (None, None))
     if server is None:
         return
-    os.environ.pop(JOBSERVER_VARIABLE, None)
+    os.environ.pop(SERVER_VARIABLE, None)
     server.terminate()
     try:
         server.wait(timeout=10)

@@ -24,5 +24,5 @@ checkpoint download_source:
         version=remote_version,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} download {params.url:q} {output.source:q}"
+        ". {params.client:q} download {params.url:q} {output.source:q}"
         " --origin {output.origin:q} {resources.limits} --log {log:q}"

@@ -27,7 +27,7 @@ rule decode_source:
         code=DECODE_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} decode_source {input.source:q} {output.levels:q}"
+        ". {params.client:q} decode_source {input.source:q} {output.levels:q}"
         " --digests {output.digests:q} --max-pixels {params.max_pixels} --log {log:q}"
 
 
@@ -56,7 +56,7 @@ rule resize_image:
         code=RESIZE_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} resize_image {input.pyramid:q} {output:q}"
+        ". {params.client:q} resize_image {input.pyramid:q} {output:q}"
         " --level {params.level} --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
         " --options {params.encoder:q} --background {params.background:q}"
         " --log {log:q}"

@@ -32,7 +32,7 @@ rule describe_source:
         code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} web describe {input.source:q} {input.variants:q}"
+        ". {params.client:q} web describe {input.source:q} {input.variants:q}"
         " {params.size} {params.urls} --alt {params.alt:q}"
         " --name {params.name:q} --record {output:q} --log {log:q}"
 
@@ -52,7 +52,7 @@ rule picture_snippet:
         code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} web snippet {input.record:q}"
+        ". {params.client:q} web snippet {input.record:q}"
         " --sizes {params.sizes:q} --output {output:q} --log {log:q}"
 
 
@@ -70,7 +70,7 @@ rule manifest:
         code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} web manifest {input.records:q}"
+        ". {params.client:q} web manifest {input.records:q}"
         " --output {output:q} --log {log:q}"
 
 
@@ -88,7 +88,7 @@ rule size_report:
         code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} web report {input.records:q}"
+        ". {params.client:q} web report {input.records:q}"
         " --output {output:q} --log {log:q}"
 
 
@@ -107,7 +107,7 @@ rule gallery:
         code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} web gallery {input.snippets:q}"
+        ". {params.client:q} web gallery {input.snippets:q}"
         " --records {input.records:q} --output {output:q} --log {log:q}"
 
 
@@ -126,5 +126,5 @@ rule report_gallery:
         code=WEB_CODE,
         client=JOB_CLIENT,
     shell:
-        "python -S {params.client:q} web report-gallery {input.records:q}"
+        ". {params.client:q} web report-gallery {input.records:q}"
         " --thumbnails {input.thumbnails:q} --output {output:q} --log {log:q}"

@@ -3,25 +3,30 @@
 A resize job's own work can take a few milliseconds, but starting Python and
 importing Pillow costs ~0.1 s of CPU every time. The workflow starts this
 server once per run (rules/common.smk, on start). It imports everything once,
-then forks a child for each request from ``jobclient.py``. The child runs the
+then forks a child for each request from ``jobclient.sh``. The child runs the
 same ``main()`` as the command line would and sends back its exit status and
 output. Snakemake still schedules every job, one per target, and limits how
 many run at once. Each child is a separate process, so a crash stays confined
 to its job.
 
-    python scripts/jobserver.py SOCKET_PATH [RESAMPLE_USERS_JSON]
+    python scripts/jobserver.py FOLDER [RESAMPLE_USERS_JSON]
 
+It listens on 127.0.0.1 (bash, the client, speaks TCP but not Unix sockets)
+and prints ``HOST:PORT:TOKEN`` once ready. A request that does not start with
+the random token is dropped, so other users of the machine cannot run jobs.
 With RESAMPLE_USERS_JSON (which targets of the run share a resample, see
 resize_image.SharedResamples), the resize jobs of one width share one
-resampled image, in a folder next to the socket. It stops when its parent (the
-Snakemake run) exits or sends SIGTERM.
+resampled image, in FOLDER. It stops when its parent (the Snakemake run) exits
+or sends SIGTERM.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import io
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -59,37 +64,74 @@ def run_request(cwd: str, command: str, argv: list[str]) -> tuple[int, str, str]
     return status or 0, stdout.getvalue(), stderr.getvalue()
 
 
-def serve_connection(conn: socket.socket) -> None:
-    """Read one request (NUL-terminated fields up to end of stream), run it, reply.
+#: Environment variable of the jobs: HOST:PORT:TOKEN of the server.
+SERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 
-    The protocol is described in jobclient.py.
+#: glibc's malloc asks for transparent huge pages (glibc >= 2.35; ignored by
+#: older ones). An image job allocates tens of megabytes at once: with 4 kB
+#: pages the kernel faults each page in, ~85,000 faults for a 4000 px PNG.
+#: jobclient.sh sets the same for jobs that run without the server.
+HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
+
+#: A request larger than this is refused (real ones are a few hundred bytes).
+MAX_REQUEST_BYTES = 1 << 20
+
+
+def with_huge_pages(environ: dict[str, str]) -> dict[str, str]:
+    """A copy of ``environ`` whose GLIBC_TUNABLES also asks for huge pages,
+    unless it already says whether to use them."""
+    tunables = [t for t in environ.get("GLIBC_TUNABLES", "").split(":") if t]
+    if not any(t.startswith("glibc.malloc.hugetlb=") for t in tunables):
+        tunables.append(HUGE_PAGES_TUNABLE)
+    return {**environ, "GLIBC_TUNABLES": ":".join(tunables)}
+
+
+def read_request(conn: socket.socket) -> list[str] | None:
+    """The fields of one request: token, working directory, count, then that many
+    fields (the command and its arguments); None if it is cut short or malformed."""
+    data = b""
+    wanted = 3
+    while data.count(b"\0") < wanted:
+        chunk = conn.recv(65536)
+        if not chunk or len(data) + len(chunk) > MAX_REQUEST_BYTES:
+            return None
+        data += chunk
+        if wanted == 3 and data.count(b"\0") >= 3:
+            count = data.split(b"\0", 3)[2]
+            if not count.isdigit() or int(count) < 1:
+                return None
+            wanted = 3 + int(count)
+    return [os.fsdecode(field) for field in data.split(b"\0")[:wanted]]
+
+
+def serve_connection(conn: socket.socket, token: str) -> None:
+    """Read one request, run it if it carries the token, reply.
+
+    The protocol is described in jobclient.sh.
     """
     with conn:
-        chunks = []
-        while chunk := conn.recv(65536):
-            chunks.append(chunk)
-        fields = [os.fsdecode(field) for field in b"".join(chunks).split(b"\0")[:-1]]
-        if len(fields) < 2:
+        fields = read_request(conn)
+        if fields is None or not hmac.compare_digest(fields[0].encode(), token.encode()):
             return
-        status, stdout, stderr = run_request(fields[0], fields[1], fields[2:])
-        conn.sendall(b"\0".join([str(status).encode(), os.fsencode(stdout), os.fsencode(stderr)]))
+        status, stdout, stderr = run_request(fields[1], fields[3], fields[4:])
+        conn.sendall(b"".join(field + b"\0" for field in (str(status).encode(), os.fsencode(stdout), os.fsencode(stderr))))
 
 
-def serve(socket_path: Path, resample_users: Path | None = None) -> None:
+def serve(folder: Path, resample_users: Path | None = None) -> None:
     """Accept connections until the parent process goes away."""
     Image.init()  # load every plugin once, so children never import one
     if resample_users is not None:
-        resize_image.SHARED = resize_image.SharedResamples.load(socket_path.parent / "resampled", resample_users)
+        resize_image.SHARED = resize_image.SharedResamples.load(folder / "resampled", resample_users)
     parent = os.getppid()
+    token = secrets.token_hex(16)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    socket_path.unlink(missing_ok=True)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
-        server.bind(str(socket_path))
-        os.chmod(socket_path, 0o600)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
         server.listen(128)
         server.settimeout(1.0)
-        print("ready", flush=True)
+        host, port = server.getsockname()
+        print(f"{host}:{port}:{token}", flush=True)
         while os.getppid() == parent:
             try:
                 conn, _ = server.accept()
@@ -101,7 +143,7 @@ def serve(socket_path: Path, resample_users: Path | None = None) -> None:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 try:
                     conn.settimeout(None)
-                    serve_connection(conn)
+                    serve_connection(conn, token)
                 finally:
                     os._exit(0)
             conn.close()

@@ -1,5 +1,6 @@
 """The fork server and its client: same status and output as a direct run."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ from PIL import Image
 from conftest import ROOT, job_environment
 from scripts.imageops import write_raster
 
-CLIENT = ROOT / "scripts" / "jobclient.py"
+from scripts.jobserver import with_huge_pages
+
+CLIENT = ROOT / "scripts" / "jobclient.sh"
 SERVER = ROOT / "scripts" / "jobserver.py"
 
 
@@ -23,23 +26,29 @@ def raster(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path):
-    socket_path = tmp_path / "jobs.sock"
+    """HOST:PORT:TOKEN of a running server."""
     process = subprocess.Popen(
-        [sys.executable, str(SERVER), str(socket_path)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+        [sys.executable, str(SERVER), str(tmp_path / "server")], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
-    assert process.stdout.readline().strip() == b"ready"
-    yield socket_path
+    address = process.stdout.readline().decode().strip()
+    assert address.startswith("127.0.0.1:")
+    yield address
     process.terminate()
     process.wait(timeout=10)
 
 
-def run_client(tmp_path: Path, socket_path, *args: str) -> subprocess.CompletedProcess:
+def run_client(tmp_path: Path, address, *args: str) -> subprocess.CompletedProcess:
+    """Source the client the way each rule's bash command does."""
     env = job_environment()
     env.pop("RESPONSIVE_IMAGES_JOBSERVER", None)
-    if socket_path is not None:
-        env["RESPONSIVE_IMAGES_JOBSERVER"] = str(socket_path)
+    if address is not None:
+        env["RESPONSIVE_IMAGES_JOBSERVER"] = address
     return subprocess.run(
-        [sys.executable, "-S", str(CLIENT), *args], cwd=tmp_path, env=env, capture_output=True, text=True
+        ["bash", "-c", f'set -euo pipefail; . "{CLIENT}" "$@"', "job", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -69,12 +78,44 @@ def test_jobclient_reports_a_failure_in_one_line(tmp_path, raster, server, use_s
 
 
 def test_jobclient_falls_back_when_the_server_is_gone(tmp_path, raster):
-    done = run_client(tmp_path, tmp_path / "no-such.sock", "resize_image", *resize_args(raster, "out.png"))
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    done = run_client(tmp_path, f"127.0.0.1:{port}:token", "resize_image", *resize_args(raster, "out.png"))
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
     assert (tmp_path / "out.png").exists()
+
+
+def test_jobclient_passes_arguments_with_spaces_and_quotes(tmp_path, raster, server):
+    output = "it's a \"test\" image.png"
+    done = run_client(tmp_path, server, "resize_image", *resize_args(raster, output))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / output).exists()
+
+
+def test_jobserver_ignores_a_request_without_its_token(tmp_path, raster, server):
+    host, port, _ = server.split(":")
+    done = run_client(tmp_path, f"{host}:{port}:not-the-token", "resize_image", *resize_args(raster, "out.png"))
+    assert done.returncode == 1
+    assert "no reply from the job server" in done.stderr
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_jobserver_reports_bad_arguments_like_the_command_line(tmp_path, server):
     done = run_client(tmp_path, server, "resize_image", "only-one-argument")
     assert done.returncode == 2
     assert "usage:" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("tunables", "expected"),
+    [
+        (None, "glibc.malloc.hugetlb=1"),
+        ("glibc.malloc.arena_max=2", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"),
+        ("glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0"),
+    ],
+)
+def test_with_huge_pages_keeps_other_tunables_and_an_explicit_choice(tunables, expected):
+    environ = {"PATH": "/bin"} if tunables is None else {"PATH": "/bin", "GLIBC_TUNABLES": tunables}
+    assert with_huge_pages(environ) == {"PATH": "/bin", "GLIBC_TUNABLES": expected}
