@@ -16,7 +16,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -58,11 +58,40 @@ def calculate_new_height(orig_width: int, orig_height: int, new_width: int) -> i
     return max(1, -(-new_width * orig_height // orig_width))
 
 
+def png_exif_after_pixels(fp: BinaryIO) -> bytes | None:
+    """The eXIf chunk of an open PNG file that has none before its pixels.
+
+    Pillow's ``getexif()`` decodes the whole PNG to look for one after the
+    pixels; this skips from chunk header to chunk header instead. A file that
+    ends before its IEND chunk raises OSError, as decoding it would.
+    """
+    position = fp.tell()
+    try:
+        fp.seek(8)  # the PNG signature
+        while len(header := fp.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"eXIf":
+                return fp.read(length)
+            if kind == b"IEND":
+                return None
+            fp.seek(length + 4, os.SEEK_CUR)  # the data and its CRC
+        msg = "PNG file is truncated: it ends before its IEND chunk"
+        raise OSError(msg)
+    finally:
+        fp.seek(position)
+
+
 def oriented_size(im: Image.Image) -> tuple[int, int]:
     """Size of ``im`` once its EXIF orientation is applied, without decoding pixels."""
     from PIL import ExifTags
 
-    orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
+    if im.format == "PNG" and "exif" not in im.info:
+        exif = Image.Exif()
+        if (data := png_exif_after_pixels(im.fp)) is not None:
+            exif.load(data)
+    else:
+        exif = im.getexif()
+    orientation = exif.get(ExifTags.Base.Orientation, 1)
     width, height = im.size
     if orientation in (5, 6, 7, 8):
         return height, width

@@ -1,4 +1,7 @@
 import hashlib
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ from scripts.imageops import (
     flatten,
     level_path,
     normalize,
+    oriented_size,
     pyramid_level,
     raster_full_size,
     read_raster,
@@ -229,3 +233,53 @@ def test_read_raster_refuses_a_truncated_file(tmp_path: Path):
     (tmp_path / "x.raster").write_bytes(data[:-5])
     with pytest.raises(ValueError, match="expected"):
         read_raster(tmp_path / "x.raster")
+
+
+def rotated_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: a stored 64x48 is shown 48x64
+    return exif.tobytes()
+
+
+def png_bytes(**save_args) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "PNG", **save_args)
+    return buffer.getvalue()
+
+
+def with_chunk_before_iend(png: bytes, kind: bytes, payload: bytes) -> bytes:
+    """``png`` with one more chunk after its pixel data."""
+    iend = png.rindex(b"IEND") - 4
+    crc = zlib.crc32(kind + payload)
+    return png[:iend] + struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc) + png[iend:]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (png_bytes(), (64, 48)),
+        (png_bytes(exif=rotated_exif()), (48, 64)),
+        (with_chunk_before_iend(png_bytes(), b"eXIf", rotated_exif()[6:]), (48, 64)),
+        (with_chunk_before_iend(png_bytes(), b"tEXt", b"Comment\0after the pixels"), (64, 48)),
+    ],
+    ids=["no-exif", "exif-before-pixels", "exif-after-pixels", "other-chunk-after-pixels"],
+)
+def test_oriented_size_png_without_decoding(data: bytes, expected):
+    with Image.open(io.BytesIO(data)) as im:
+        assert oriented_size(im) == expected
+        assert im.tile, "the pixels were decoded"
+        im.load()  # the file position was left where Pillow expects it
+        assert im.size == (64, 48)
+
+
+def test_oriented_size_png_exif_after_pixels_matches_pillow():
+    data = with_chunk_before_iend(png_bytes(), b"eXIf", rotated_exif()[6:])
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.getexif()[0x0112] == 6  # Pillow decodes the image to find it
+
+
+def test_oriented_size_png_truncated_raises():
+    data = png_bytes()
+    with Image.open(io.BytesIO(data[: data.rindex(b"IEND") - 4])) as im:
+        with pytest.raises(OSError, match="truncated"):
+            oriented_size(im)
