@@ -88,6 +88,8 @@ PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
 # through the job client, which each rule's bash command sources.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 JOB_CLIENT = SCRIPTS_DIR / "jobclient.sh"
+# Every job and the fork server inherit this environment: huge pages for malloc.
+os.environ.update(with_huge_pages(os.environ))
 
 
 def code_version(*scripts):
@@ -768,7 +770,6 @@ def start_jobserver():
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        env=with_huge_pages(os.environ),
     )
     address = server.stdout.readline().decode().strip()
     if address.count(":") != 2:

@@ -16,11 +16,6 @@
 # status, stdout and stderr. Each field is followed by a NUL byte.
 
 jobclient_run_directly() {
-    # Huge pages for malloc, as the server has (HUGE_PAGES_TUNABLE in jobserver.py).
-    case ":${GLIBC_TUNABLES:-}:" in
-    *:glibc.malloc.hugetlb=*) ;;
-    *) export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" ;;
-    esac
     exec python "${BASH_SOURCE[0]%/*}/$1.py" "${@:2}"
 }
 

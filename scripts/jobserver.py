@@ -70,7 +70,7 @@ SERVER_VARIABLE = "RESPONSIVE_IMAGES_JOBSERVER"
 #: glibc's malloc asks for transparent huge pages (glibc >= 2.35; ignored by
 #: older ones). An image job allocates tens of megabytes at once: with 4 kB
 #: pages the kernel faults each page in, ~85,000 faults for a 4000 px PNG.
-#: jobclient.sh sets the same for jobs that run without the server.
+#: rules/common.smk sets it for every job, with or without the server.
 HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
 
 #: A request larger than this is refused (real ones are a few hundred bytes).
