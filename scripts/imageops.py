@@ -13,12 +13,14 @@ import io
 import mmap
 import os
 import struct
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from PIL import Image
+from zlib_ng import zlib_ng
 
 #: Modes kept in the decoded raster: every source is normalised to one of them.
 RASTER_MODES = ("L", "LA", "RGB", "RGBA")
@@ -37,6 +39,12 @@ _PLUGINS = {
 
 #: Pyramid levels kept per source: the full size, then 1/2, 1/4 ... 1/32.
 RASTER_LEVELS = 6
+
+#: What every PNG file starts with, and the length and type before each chunk.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHUNK_HEADER = struct.Struct(">I4s")
+#: The PNG specification's limit on one chunk's data.
+_MAX_PNG_CHUNK = 2**31 - 1
 
 _RASTER_MAGIC = b"RIMG2\n"
 _RASTER_HEADER = struct.Struct("<6s4sIIIII")
@@ -67,9 +75,9 @@ def png_exif_after_pixels(fp: BinaryIO) -> bytes | None:
     """
     position = fp.tell()
     try:
-        fp.seek(8)  # the PNG signature
-        while len(header := fp.read(8)) == 8:
-            length, kind = struct.unpack(">I4s", header)
+        fp.seek(len(PNG_SIGNATURE))
+        while len(header := fp.read(_PNG_CHUNK_HEADER.size)) == _PNG_CHUNK_HEADER.size:
+            length, kind = _PNG_CHUNK_HEADER.unpack(header)
             if kind == b"eXIf":
                 return fp.read(length)
             if kind == b"IEND":
@@ -233,6 +241,71 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
+def _png_chunks(png: bytes | memoryview) -> list[tuple[bytes, bytes | memoryview]]:
+    """Split a PNG file into its (type, data) chunks; ValueError if it is not one."""
+    if bytes(png[: len(PNG_SIGNATURE)]) != PNG_SIGNATURE:
+        msg = "not a PNG file (bad signature)"
+        raise ValueError(msg)
+    chunks, pos = [], len(PNG_SIGNATURE)
+    while pos < len(png):
+        if pos + 12 > len(png):
+            msg = f"truncated PNG: a chunk header at byte {pos} is cut off"
+            raise ValueError(msg)
+        length, kind = _PNG_CHUNK_HEADER.unpack_from(png, pos)
+        if pos + 12 + length > len(png):
+            msg = f"truncated PNG: the {kind.decode('latin-1')} chunk at byte {pos} is cut off"
+            raise ValueError(msg)
+        chunks.append((kind, png[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def _png_chunk(kind: bytes, data: bytes | memoryview) -> bytes:
+    return b"".join((_PNG_CHUNK_HEADER.pack(len(data), kind), data, struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))))
+
+
+def redeflate_png(png: bytes | memoryview, level: int) -> bytes:
+    """Return ``png`` with its pixel data (the IDAT chunks) deflated again by zlib-ng at ``level``.
+
+    The filtered rows and every other chunk are kept as they are, so the image
+    is the same pixel for pixel; only the compressed stream changes.
+    """
+    chunks = _png_chunks(png)
+    kinds = [kind for kind, _ in chunks]
+    if b"IDAT" not in kinds:
+        msg = "PNG without pixel data (no IDAT chunk)"
+        raise ValueError(msg)
+    first = kinds.index(b"IDAT")
+    last = len(kinds) - kinds[::-1].index(b"IDAT")
+    rows = zlib_ng.decompress(b"".join(data for _, data in chunks[first:last]))
+    # The strategy and memory level Pillow gives zlib for PNG rows.
+    deflate = zlib_ng.compressobj(level, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_FILTERED)
+    stream = memoryview(deflate.compress(rows) + deflate.flush())
+    idat = [_png_chunk(b"IDAT", stream[i : i + _MAX_PNG_CHUNK]) for i in range(0, len(stream), _MAX_PNG_CHUNK)]
+    before = [_png_chunk(kind, data) for kind, data in chunks[:first]]
+    after = [_png_chunk(kind, data) for kind, data in chunks[last:]]
+    return b"".join([PNG_SIGNATURE, *before, *idat, *after])
+
+
+def pillow_save_options(fmt: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of Image.save() for ``fmt``, from the workflow's encoder ``options``.
+
+    PNG's ``deflate`` is the workflow's own setting: with ``zlib-ng`` Pillow
+    only filters the rows (level 0) and ``redeflate_png`` compresses them.
+    """
+    pillow = {key: value for key, value in options.items() if key != "deflate"}
+    if fmt == "png" and options.get("deflate") == "zlib-ng":
+        pillow.update(compress_level=0, optimize=False)
+    return pillow
+
+
+def zlib_ng_level(fmt: str, options: Mapping[str, Any]) -> int | None:
+    """The zlib-ng level a ``fmt`` file is deflated with afterwards, or None if Pillow's output is final."""
+    if fmt != "png" or options.get("deflate") != "zlib-ng":
+        return None
+    return 9 if options.get("optimize") else int(options.get("compress_level", 7))
+
+
 def save_image(im: Image.Image, path: Path, fmt: str, options: Mapping[str, Any], background: str = "#ffffff") -> None:
     """Encode ``im`` as ``fmt`` with the encoder ``options`` and write it atomically."""
     if fmt not in PILLOW_FORMATS:
@@ -244,7 +317,15 @@ def save_image(im: Image.Image, path: Path, fmt: str, options: Mapping[str, Any]
     Image._initialized = max(Image._initialized, 1)
     ready = prepare_for_format(im, fmt, background)
     pillow_format = PILLOW_FORMATS[fmt]
-    atomic_write(path, lambda handle: ready.save(handle, format=pillow_format, **options))
+    pillow_options = pillow_save_options(fmt, options)
+    level = zlib_ng_level(fmt, options)
+    if level is None:
+        atomic_write(path, lambda handle: ready.save(handle, format=pillow_format, **pillow_options))
+        return
+    buffer = io.BytesIO()
+    ready.save(buffer, format=pillow_format, **pillow_options)
+    png = redeflate_png(buffer.getbuffer(), level)
+    atomic_write(path, lambda handle: handle.write(png))
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,16 @@ from scripts.imageops import (
     level_path,
     normalize,
     oriented_size,
+    pillow_save_options,
     pyramid_level,
     raster_full_size,
     read_raster,
+    redeflate_png,
     resize_raster,
     save_image,
     write_pyramid,
     write_raster,
+    zlib_ng_level,
 )
 
 
@@ -283,3 +286,106 @@ def test_oriented_size_png_truncated_raises():
     with Image.open(io.BytesIO(data[: data.rindex(b"IEND") - 4])) as im:
         with pytest.raises(OSError, match="truncated"):
             oriented_size(im)
+
+
+def noisy(mode: str, size=(400, 200)) -> Image.Image:
+    """A gradient with a little seeded noise: compressible, but not trivially."""
+    bands = len(mode)
+    data = bytes((x + y + (x * 7919 + y * 104729) % 13) % 256 for y in range(size[1]) for x in range(size[0]) for _ in range(bands))
+    return Image.frombytes(mode, size, data)
+
+
+def png_chunk_list(png: bytes) -> list[tuple[bytes, bytes]]:
+    """The (type, data) chunks of ``png``, after checking the signature and every CRC."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = [], 8
+    while pos < len(png):
+        length, kind = struct.unpack_from(">I4s", png, pos)
+        data = png[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack_from(">I", png, pos + 8 + length)
+        assert crc == zlib.crc32(kind + data), f"bad CRC on {kind!r}"
+        chunks.append((kind, data))
+        pos += 12 + length
+    assert chunks[-1][0] == b"IEND"
+    return chunks
+
+
+def filtered_rows(png: bytes) -> bytes:
+    return zlib.decompress(b"".join(data for kind, data in png_chunk_list(png) if kind == b"IDAT"))
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_redeflate_png_keeps_pixels_rows_and_other_chunks(mode):
+    im = noisy(mode)
+    stored = with_chunk_before_iend(png_bytes_of(im, compress_level=0), b"tEXt", b"Comment\0after the pixels")
+    assert [kind for kind, _ in png_chunk_list(stored)].count(b"IDAT") > 1
+    smaller = redeflate_png(stored, 7)
+    assert len(smaller) < len(stored) / 2
+    assert filtered_rows(smaller) == filtered_rows(stored)
+    before = [(kind, data) for kind, data in png_chunk_list(stored) if kind != b"IDAT"]
+    after = [(kind, data) for kind, data in png_chunk_list(smaller) if kind != b"IDAT"]
+    assert after == before
+    with Image.open(io.BytesIO(smaller)) as out:
+        assert_image(out, im.size, mode)
+        assert out.tobytes() == im.tobytes()
+
+
+def png_bytes_of(im: Image.Image, **save_args) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, "PNG", **save_args)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"GIF89a" + bytes(20), "not a PNG file"),
+        (png_bytes()[:-6], "truncated PNG"),
+        (png_bytes()[:50], "truncated PNG: the IDAT chunk at byte 33"),
+        (png_bytes()[:8] + png_bytes()[8:33] + png_bytes()[-12:], "no IDAT chunk"),
+    ],
+    ids=["not-png", "truncated-header", "truncated-data", "no-pixels"],
+)
+def test_redeflate_png_refuses_a_broken_file(data: bytes, message: str):
+    with pytest.raises(ValueError, match=message):
+        redeflate_png(data, 7)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_save_image_png_zlib_ng_has_pillows_rows(tmp_path: Path, mode):
+    im = noisy(mode)
+    save_image(im, tmp_path / "zlib.png", "png", {"deflate": "zlib", "compress_level": 6})
+    save_image(im, tmp_path / "ng.png", "png", {"deflate": "zlib-ng", "compress_level": 7})
+    pillow, ours = (tmp_path / "zlib.png").read_bytes(), (tmp_path / "ng.png").read_bytes()
+    assert filtered_rows(ours) == filtered_rows(pillow)
+    assert [kind for kind, _ in png_chunk_list(ours)] == [b"IHDR", b"IDAT", b"IEND"]
+    with Image.open(tmp_path / "ng.png") as out:
+        assert out.tobytes() == im.tobytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ng.png", "zlib.png"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "expected"),
+    [
+        ("png", {"deflate": "zlib-ng", "compress_level": 7, "optimize": True}, {"compress_level": 0, "optimize": False}),
+        ("png", {"deflate": "zlib", "compress_level": 4, "optimize": False}, {"compress_level": 4, "optimize": False}),
+        ("webp", {"quality": 80, "method": 4}, {"quality": 80, "method": 4}),
+    ],
+    ids=["png-zlib-ng", "png-zlib", "webp"],
+)
+def test_pillow_save_options(fmt, options, expected):
+    assert pillow_save_options(fmt, options) == expected
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "expected"),
+    [
+        ("png", {"deflate": "zlib-ng", "compress_level": 7, "optimize": False}, 7),
+        ("png", {"deflate": "zlib-ng", "compress_level": 3, "optimize": True}, 9),
+        ("png", {"deflate": "zlib", "compress_level": 6}, None),
+        ("webp", {"deflate": "zlib-ng"}, None),
+    ],
+    ids=["level", "optimize", "zlib", "webp"],
+)
+def test_zlib_ng_level(fmt, options, expected):
+    assert zlib_ng_level(fmt, options) == expected
