@@ -50,13 +50,11 @@ rule resize_image:
         runtime=resize_runtime,
         tmpdir=SYSTEM_TMPDIR,
     params:
-        level=target_level,
-        encoder=encoder_options,
-        background=flatten_background,
+        settings=resize_settings,
         code=RESIZE_CODE,
         client=JOB_CLIENT,
     shell:
         ". {params.client:q} resize_image {input.pyramid:q} {output:q}"
-        " --level {params.level} --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
-        " --options {params.encoder:q} --background {params.background:q}"
+        " --level {params.settings[level]} --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
+        " --options {params.settings[encoder]:q} --background {params.settings[background]:q}"
         " --log {log:q}"
