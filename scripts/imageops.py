@@ -277,10 +277,16 @@ def redeflate_png(png: bytes | memoryview, level: int) -> bytes:
         raise ValueError(msg)
     first = kinds.index(b"IDAT")
     last = len(kinds) - kinds[::-1].index(b"IDAT")
-    rows = zlib_ng.decompress(b"".join(data for _, data in chunks[first:last]))
+    # Chunk by chunk, so the rows are never all in memory at once.
+    inflate = zlib_ng.decompressobj()
     # The strategy and memory level Pillow gives zlib for PNG rows.
     deflate = zlib_ng.compressobj(level, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_FILTERED)
-    stream = memoryview(deflate.compress(rows) + deflate.flush())
+    parts = [deflate.compress(inflate.decompress(data)) for _, data in chunks[first:last]]
+    if not inflate.eof:
+        msg = "truncated PNG: its pixel data ends early"
+        raise ValueError(msg)
+    parts.append(deflate.flush())
+    stream = memoryview(b"".join(parts))
     idat = [_png_chunk(b"IDAT", stream[i : i + _MAX_PNG_CHUNK]) for i in range(0, len(stream), _MAX_PNG_CHUNK)]
     before = [_png_chunk(kind, data) for kind, data in chunks[:first]]
     after = [_png_chunk(kind, data) for kind, data in chunks[last:]]

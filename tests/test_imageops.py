@@ -336,6 +336,14 @@ def png_bytes_of(im: Image.Image, **save_args) -> bytes:
     return buffer.getvalue()
 
 
+def png_with_idat(png: bytes, stream: bytes) -> bytes:
+    """``png`` with its pixel data replaced by one IDAT chunk holding ``stream``."""
+    start = png.index(b"IDAT") - 4
+    end = png.index(b"IEND") - 4
+    idat = struct.pack(">I", len(stream)) + b"IDAT" + stream + struct.pack(">I", zlib.crc32(b"IDAT" + stream))
+    return png[:start] + idat + png[end:]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -343,8 +351,9 @@ def png_bytes_of(im: Image.Image, **save_args) -> bytes:
         (png_bytes()[:-6], "truncated PNG"),
         (png_bytes()[:50], "truncated PNG: the IDAT chunk at byte 33"),
         (png_bytes()[:8] + png_bytes()[8:33] + png_bytes()[-12:], "no IDAT chunk"),
+        (png_with_idat(png_bytes(), zlib.compress(bytes(48 * (1 + 64 * 3)))[:-8]), "pixel data ends early"),
     ],
-    ids=["not-png", "truncated-header", "truncated-data", "no-pixels"],
+    ids=["not-png", "truncated-header", "truncated-data", "no-pixels", "short-pixel-data"],
 )
 def test_redeflate_png_refuses_a_broken_file(data: bytes, message: str):
     with pytest.raises(ValueError, match=message):
