@@ -315,9 +315,19 @@ def resize_settings(wildcards):
     fmt = wildcards.fmt
     return {
         "level": target_level(wildcards),
-        "encoder": json.dumps(config["encoders"][fmt], sort_keys=True),
+        "encoder": encoder_settings_json()[fmt],
         "background": flatten_background(fmt),
     }
+
+
+def encoder_settings_json():
+    """Format -> its encoder settings as JSON (made once per run, not per job)."""
+    if "made" not in encoder_settings_json.__dict__:
+        encoder_settings_json.made = {
+            fmt: json.dumps(options, sort_keys=True)
+            for fmt, options in config["encoders"].items()
+        }
+    return encoder_settings_json.made
 
 
 def megapixels(wildcards):

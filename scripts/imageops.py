@@ -300,7 +300,7 @@ def pillow_save_options(fmt: str, options: Mapping[str, Any]) -> dict[str, Any]:
     only filters the rows (level 0) and ``redeflate_png`` compresses them.
     """
     pillow = {key: value for key, value in options.items() if key != "deflate"}
-    if fmt == "png" and options.get("deflate") == "zlib-ng":
+    if zlib_ng_level(fmt, options) is not None:
         pillow.update(compress_level=0, optimize=False)
     return pillow
 

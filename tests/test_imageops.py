@@ -244,17 +244,25 @@ def rotated_exif() -> bytes:
     return exif.tobytes()
 
 
-def png_bytes(**save_args) -> bytes:
+def png_bytes_of(im: Image.Image, **save_args) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "PNG", **save_args)
+    im.save(buffer, "PNG", **save_args)
     return buffer.getvalue()
+
+
+def png_bytes(**save_args) -> bytes:
+    return png_bytes_of(Image.new("RGB", (64, 48), (10, 20, 30)), **save_args)
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
 def with_chunk_before_iend(png: bytes, kind: bytes, payload: bytes) -> bytes:
     """``png`` with one more chunk after its pixel data."""
     iend = png.rindex(b"IEND") - 4
-    crc = zlib.crc32(kind + payload)
-    return png[:iend] + struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc) + png[iend:]
+    return png[:iend] + png_chunk(kind, payload) + png[iend:]
 
 
 @pytest.mark.parametrize(
@@ -330,18 +338,11 @@ def test_redeflate_png_keeps_pixels_rows_and_other_chunks(mode):
         assert out.tobytes() == im.tobytes()
 
 
-def png_bytes_of(im: Image.Image, **save_args) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, "PNG", **save_args)
-    return buffer.getvalue()
-
-
 def png_with_idat(png: bytes, stream: bytes) -> bytes:
     """``png`` with its pixel data replaced by one IDAT chunk holding ``stream``."""
     start = png.index(b"IDAT") - 4
     end = png.index(b"IEND") - 4
-    idat = struct.pack(">I", len(stream)) + b"IDAT" + stream + struct.pack(">I", zlib.crc32(b"IDAT" + stream))
-    return png[:start] + idat + png[end:]
+    return png[:start] + png_chunk(b"IDAT", stream) + png[end:]
 
 
 @pytest.mark.parametrize(
