@@ -38,6 +38,7 @@ from scripts.imageops import RASTER_LEVELS, pyramid_level
 from scripts.jobserver import SERVER_VARIABLE, with_huge_pages
 from scripts.plan import (
     find_sources,
+    missing_outputs,
     orphaned_outputs,
     plan_targets,
     probe_size,
@@ -90,6 +91,22 @@ SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 JOB_CLIENT = SCRIPTS_DIR / "jobclient.sh"
 # Every job and the fork server inherit this environment: huge pages for malloc.
 os.environ.update(with_huge_pages(os.environ))
+
+
+def collect_young_garbage_less_often():
+    """Let Python's cyclic garbage collector run a young-generation pass every
+    100,000 net allocations instead of every 700.
+
+    Snakemake builds the DAG right after reading the workflow, before onstart:
+    at 1,000 sources, tens of millions of objects for 25,000 jobs, and every
+    700 of them start a pass that, every tenth and hundredth time, walks the
+    older generations too. The jobs hold no reference cycles worth collecting
+    early, and peak memory is the same (README, scaling). Applied when the
+    workflow is read; it only concerns this Snakemake process."""
+    gc.set_threshold(100_000, 50, 100)
+
+
+collect_young_garbage_less_often()
 
 
 def code_version(*scripts):
@@ -234,15 +251,41 @@ def targets_by_stem():
 
 @rule_function
 def all_targets(wildcards):
-    """Every target, plus the raster of each unreadable source (input of `all`),
-    so that their decode job reports why they cannot be read."""
+    """The input of `all`: the manifest, report and galleries, every source's
+    record, the variants to restore, and the raster of each unreadable source,
+    so that its decode job reports why it cannot be read.
+
+    The variants are not all listed: the manifest needs every record and a
+    record every variant of its source, so they are in the DAG all the same,
+    and a changed source or setting reruns them there. Listing every variant
+    cost the DAG 22,000 more file lookups at 1,000 sources (README, scaling)."""
     unreadable = sorted(set(local_sources()) - set(source_sizes()))
     return (
-        [OUTPUT_DIR / target.name for target in planned_targets()]
+        variants_to_restore()
+        + all_records(wildcards)
         + [raster_path(stem, 0) for stem in unreadable]
-        + [RECORD_PATTERN.format(stem=stem) for stem in sorted(url_stems())]
         + [MANIFEST, SIZE_REPORT, GALLERY, REPORT_GALLERY]
     )
+
+
+def variants_to_restore():
+    """The planned variants missing from the output folder although their
+    source's record is there.
+
+    Snakemake rebuilds a missing file only if `all` asks for it or a job that
+    needs it reruns. A missing record is asked for (all_targets), so its
+    describe job reruns and rebuilds whatever variants it lacks; a variant
+    missing behind an intact record has to be asked for itself. On object
+    storage, where checking is not cheap, every planned variant is."""
+    if storage_prefix():
+        return [OUTPUT_DIR / target.name for target in planned_targets()]
+    expected = [
+        OUTPUT_DIR / target.name
+        for stem, targets in targets_by_stem().items()
+        if os.path.exists(RECORD_PATTERN.format(stem=stem))
+        for target in targets
+    ]
+    return missing_outputs(OUTPUT_DIR, expected)
 
 
 def raster_path(stem, level):

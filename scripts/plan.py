@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+import os
 import warnings
 from functools import cache
 from pathlib import Path
@@ -125,6 +126,17 @@ def plan_targets(
             height = calculate_new_height(source_width, source_height, width)
             targets.extend(Target(stem, width, height, fmt) for fmt in formats)
     return targets
+
+
+def missing_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:
+    """The paths of ``expected`` (files directly in ``output_dir``) not there,
+    in the given order; one listing of the folder, no stat per file."""
+    try:
+        with os.scandir(output_dir) as entries:
+            present = {entry.name for entry in entries}
+    except FileNotFoundError:
+        present = set()
+    return [path for path in expected if Path(path).name not in present]
 
 
 def orphaned_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:

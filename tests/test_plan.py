@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_image
-from scripts.plan import Target, find_sources, orphaned_outputs, plan_targets, planned_widths, probe_size
+from scripts.plan import Target, find_sources, missing_outputs, orphaned_outputs, plan_targets, planned_widths, probe_size
 
 DEFAULT_WIDTHS = [4000, 2500, 1928, 992, 768, 576, 480, 260, 150, 100, 50]
 
@@ -84,3 +84,15 @@ def test_orphaned_outputs_lists_only_variants_nobody_makes(tmp_path: Path):
     (tmp_path / "logs").mkdir()
     expected = [tmp_path / "a_10x5.png", tmp_path / "a_20x10.png"]
     assert orphaned_outputs(tmp_path, expected) == [tmp_path / "gone_10x5.webp"]
+
+
+def test_missing_outputs_keeps_the_order_of_the_absent_ones(tmp_path: Path):
+    (tmp_path / "a_20x10.png").write_bytes(b"")
+    (tmp_path / "logs").mkdir()
+    expected = [tmp_path / "b_10x5.png", tmp_path / "a_20x10.png", tmp_path / "a_10x5.png"]
+    assert missing_outputs(tmp_path, expected) == [tmp_path / "b_10x5.png", tmp_path / "a_10x5.png"]
+
+
+def test_missing_outputs_of_an_absent_folder_is_everything(tmp_path: Path):
+    expected = [tmp_path / "out" / "a_10x5.png"]
+    assert missing_outputs(tmp_path / "out", expected) == expected

@@ -52,6 +52,25 @@ def test_second_run_rebuilds_nothing(built):
     assert "Nothing to be done" in done.stdout + done.stderr
 
 
+def test_deleting_a_variant_rebuilds_only_it(built):
+    before = built.outputs()
+    (built.results / "alpha_20x15.webp").unlink()
+    built.run()
+    after = built.outputs()
+    assert set(after) == ALPHA | BETA
+    assert changed(before, after) == {"alpha_20x15.webp"}
+
+
+def test_deleting_a_variant_and_its_record_rebuilds_both(built):
+    before = built.outputs()
+    record = built.results / ".cache" / "alpha" / "record.json"
+    record.unlink()
+    (built.results / "alpha_20x15.webp").unlink()
+    built.run()
+    assert record.is_file()
+    assert changed(before, built.outputs()) == {"alpha_20x15.webp"}
+
+
 def test_touching_every_source_rebuilds_nothing(built):
     before = built.outputs()
     for source in built.inputs.iterdir():
