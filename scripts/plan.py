@@ -128,25 +128,30 @@ def plan_targets(
     return targets
 
 
+def file_names(folder: Path) -> set[str]:
+    """The names of the files directly in ``folder`` (none if it is not a
+    folder): one listing, no stat per file."""
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name for entry in entries if entry.is_file()}
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+
+
 def missing_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:
     """The paths of ``expected`` (files directly in ``output_dir``) not there,
-    in the given order; one listing of the folder, no stat per file."""
-    try:
-        with os.scandir(output_dir) as entries:
-            present = {entry.name for entry in entries}
-    except FileNotFoundError:
-        present = set()
-    return [path for path in expected if Path(path).name not in present]
+    in the given order."""
+    present = file_names(output_dir)
+    return [path for path in expected if os.path.basename(path) not in present]
 
 
 def orphaned_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:
-    """Image files in ``output_dir`` that no current target accounts for."""
-    if not output_dir.is_dir():
-        return []
-    keep = {Path(path) for path in expected}
+    """Image files in ``output_dir`` that no current target (files directly in
+    ``output_dir``) accounts for."""
+    keep = {os.path.basename(path) for path in expected}
     suffixes = {f".{fmt}" for fmt in PILLOW_FORMATS}
     return sorted(
-        path
-        for path in output_dir.iterdir()
-        if path.is_file() and path.suffix in suffixes and path not in keep
+        output_dir / name
+        for name in file_names(output_dir)
+        if os.path.splitext(name)[1] in suffixes and name not in keep
     )
