@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scale curve: dry run, full build and no-op rerun as the number of sources grows.
 
-    uv run python benchmarks/scale.py [--sources 100 1000 5000] [--build-up-to 1000]
+    uv run python benchmarks/scale.py [--sources 100 1000 5000] [--build-up-to 1000] [--repeats 3]
 
 For each count N it generates N small sources (4096x8 gradients: tiny files,
 but each wide enough for all 11 default widths, so 22 targets per source) plus
@@ -14,6 +14,9 @@ process:
   per-job overhead;
 - the no-op rerun after that build: wall time and peak memory.
 
+The dry run and the no-op rerun are repeated (--repeats) and reported as the
+median wall time with the range, and the largest peak memory.
+
 It also measures the no-op rerun on the sample images in input_images/ against
 Snakemake's start-up on an empty workflow.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +64,16 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
     return wall, usage.ru_maxrss / 1024, busy_cpu_seconds() - cpu
 
 
+def repeated(cmd: list[str], cwd: Path, repeats: int) -> tuple[str, float]:
+    """Run ``cmd`` ``repeats`` times: "median (min-max)" seconds, and the largest peak MB."""
+    runs = [measure(cmd, cwd) for _ in range(repeats)]
+    walls = [wall for wall, _, _ in runs]
+    text = f"{statistics.median(walls):.1f}"
+    if repeats > 1:
+        text += f" ({min(walls):.1f}-{max(walls):.1f})"
+    return text, max(mb for _, mb, _ in runs)
+
+
 def snakemake(*args: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--cores", "all", "--quiet", "rules", "progress", *args]
 
@@ -87,6 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--build-up-to", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each dry run and no-op rerun")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="scale-") as tmp_name:
         tmp = Path(tmp_name)
@@ -98,20 +113,20 @@ def main() -> int:
         print(f"Snakemake start-up on an empty workflow: {start:.2f} s")
         print(f"no-op rerun on the sample images: {noop:.2f} s = {noop / start:.2f}x start-up")
         print()
-        header = f"{'sources':>7} {'targets':>7} {'dry run s':>9} {'dry MB':>7} {'build s':>8} {'CPU/target s':>12} {'no-op s':>8} {'no-op MB':>8}"
+        header = f"{'sources':>7} {'targets':>7} {'dry run s':>18} {'dry MB':>7} {'build s':>8} {'CPU/target s':>12} {'no-op s':>18} {'no-op MB':>8}"
         print(header, flush=True)
         for count in args.sources:
             workdir = copy_workflow(tmp / f"n{count}")
             make_sources(workdir / "input_images", count)
-            dry_wall, dry_mb, _ = measure(snakemake("-n"), workdir)
+            dry_wall, dry_mb = repeated(snakemake("-n"), workdir, args.repeats)
             targets = 22 * count + 22 + 22
-            row = f"{count:>7} {targets:>7} {dry_wall:>9.1f} {dry_mb:>7.0f}"
+            row = f"{count:>7} {targets:>7} {dry_wall:>18} {dry_mb:>7.0f}"
             if count <= args.build_up_to:
                 build_wall, _, build_cpu = measure(snakemake(), workdir)
-                noop_wall, noop_mb, _ = measure(snakemake(), workdir)
-                row += f" {build_wall:>8.0f} {build_cpu / targets:>12.3f} {noop_wall:>8.1f} {noop_mb:>8.0f}"
+                noop_wall, noop_mb = repeated(snakemake(), workdir, args.repeats)
+                row += f" {build_wall:>8.0f} {build_cpu / targets:>12.3f} {noop_wall:>18} {noop_mb:>8.0f}"
             else:
-                row += f" {'-':>8} {'-':>12} {'-':>8} {'-':>8}"
+                row += f" {'-':>8} {'-':>12} {'-':>18} {'-':>8}"
             print(row, flush=True)
             shutil.rmtree(workdir)
     return 0
