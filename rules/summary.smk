@@ -11,6 +11,7 @@ onstart:
     acquire_run_lock()
     keep_dag_out_of_garbage_collection()
     schedule_one_reevaluation_at_a_time()
+    list_remaining_jobs_only_when_read()
     print_start_summary()
     cap_memory_to_machine()
     remove_stale_partial_files()
