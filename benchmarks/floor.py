@@ -27,12 +27,12 @@ from scripts.imageops import normalize, save_image  # noqa: E402
 from scripts.plan import find_sources, plan_targets  # noqa: E402
 
 
-def main() -> int:
-    corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+def floor_cpu(input_dir: Path, out: Path, config: dict) -> dict[str, float]:
+    """CPU seconds of decoding, resampling and each format's encoding, for every
+    source in ``input_dir`` and the targets ``config`` plans for it, written to ``out``."""
     gap = config["reducing_gap"] or None
     cpu: dict[str, float] = defaultdict(float)
-    for stem, path in find_sources(corpus).items():
+    for stem, path in find_sources(input_dir).items():
         start = time.process_time()
         with Image.open(path) as im:
             upright = normalize(im)
@@ -46,9 +46,15 @@ def main() -> int:
                 start = time.process_time()
                 save_image(resized, out / f"{stem}_{width}x{height}.{fmt}", fmt, config["encoders"][fmt])
                 cpu[fmt] += time.process_time() - start
+    return dict(cpu)
+
+
+def main() -> int:
+    corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cpu = floor_cpu(corpus, out, config)
     print(" ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items()), f"total {sum(cpu.values()):.1f} CPU-s")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,9 +9,10 @@ two large corpus photos. It then measures, each run in a fresh Snakemake
 process:
 
 - the dry run (`-n`): wall time and peak memory;
-- the full build (only up to --build-up-to sources): wall time, and the
-  machine's busy CPU per target. The images are tiny, so this is almost all
-  per-job overhead;
+- the full build (only up to --build-up-to sources): wall time, the
+  machine's busy CPU per target, and the overhead per target: that CPU minus
+  the floor's (benchmarks/floor.py: the same decodes, resamples and encodes in
+  one process, no scheduler, no files in between), divided by the targets;
 - the no-op rerun after that build: wall time and peak memory.
 
 The dry run and the no-op rerun are repeated (--repeats) and reported as the
@@ -33,10 +34,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import ROOT, copy_workflow  # noqa: E402
+from floor import floor_cpu  # noqa: E402
+
+from scripts.plan import find_sources, plan_targets, probe_size  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 LARGE = ("honeywave.jpg", "goldfish.png")
@@ -89,6 +94,12 @@ def make_sources(folder: Path, count: int) -> None:
             shutil.copy2(CORPUS / name, folder / name)
 
 
+def planned_targets(input_dir: Path, config: dict) -> int:
+    """How many image variants the workflow plans for the sources in ``input_dir``."""
+    sizes = {stem: probe_size(path) for stem, path in find_sources(input_dir).items()}
+    return len(plan_targets(sizes, config["widths"], config["formats"], config["allow_upscale"]))
+
+
 def empty_workflow_start(tmp: Path) -> float:
     folder = tmp / "empty"
     folder.mkdir()
@@ -113,20 +124,29 @@ def main() -> int:
         print(f"Snakemake start-up on an empty workflow: {start:.2f} s")
         print(f"no-op rerun on the sample images: {noop:.2f} s = {noop / start:.2f}x start-up")
         print()
-        header = f"{'sources':>7} {'targets':>7} {'dry run s':>18} {'dry MB':>7} {'build s':>8} {'CPU/target s':>12} {'no-op s':>18} {'no-op MB':>8}"
+        header = (
+            f"{'sources':>7} {'targets':>7} {'dry run s':>18} {'dry MB':>7} {'build s':>8}"
+            f" {'CPU/target s':>12} {'overhead/target s':>17} {'no-op s':>18} {'no-op MB':>8}"
+        )
         print(header, flush=True)
         for count in args.sources:
             workdir = copy_workflow(tmp / f"n{count}")
             make_sources(workdir / "input_images", count)
             dry_wall, dry_mb = repeated(snakemake("-n"), workdir, args.repeats)
-            targets = 22 * count + 22 + 22
+            config = yaml.safe_load((workdir / "config.yaml").read_text())
+            targets = planned_targets(workdir / "input_images", config)
             row = f"{count:>7} {targets:>7} {dry_wall:>18} {dry_mb:>7.0f}"
             if count <= args.build_up_to:
                 build_wall, _, build_cpu = measure(snakemake(), workdir)
                 noop_wall, noop_mb = repeated(snakemake(), workdir, args.repeats)
-                row += f" {build_wall:>8.0f} {build_cpu / targets:>12.3f} {noop_wall:>18} {noop_mb:>8.0f}"
+                floor = sum(floor_cpu(workdir / "input_images", tmp / f"floor{count}", config).values())
+                shutil.rmtree(tmp / f"floor{count}")
+                row += (
+                    f" {build_wall:>8.0f} {build_cpu / targets:>12.3f} {(build_cpu - floor) / targets:>17.3f}"
+                    f" {noop_wall:>18} {noop_mb:>8.0f}"
+                )
             else:
-                row += f" {'-':>8} {'-':>12} {'-':>18} {'-':>8}"
+                row += f" {'-':>8} {'-':>12} {'-':>17} {'-':>18} {'-':>8}"
             print(row, flush=True)
             shutil.rmtree(workdir)
     return 0
