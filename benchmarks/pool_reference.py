@@ -8,7 +8,10 @@ opens and decodes its source, resizes with LANCZOS and saves it.
 Two changes from pool_baseline.py make the comparison like for like with the
 workflow's default config, and nothing else: it makes the same set of files
 (widths wider than the source are replaced by the source's own width), and it
-passes the same encoder settings to Image.save (--encoders, JSON).
+passes the same encoder settings to Image.save (--encoders, JSON). PNG settings
+with the workflow's own `"deflate": "zlib-ng"` are saved as the workflow saves
+them (scripts/imageops.py's save_image: Pillow filters the rows, zlib-ng
+deflates them).
 
     python pool_reference.py SRC_DIR OUT_DIR WORKERS [--widths 4000,...] [--formats png,webp]
                              [--encoders '{"png": {...}}']
@@ -25,6 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_WIDTHS = [4000, 2500, 1928, 992, 768, 576, 480, 260, 150, 100, 50]
 DEFAULT_FORMATS = ["png", "webp"]
@@ -44,7 +49,13 @@ def resize_one(task):
         resized = im.resize((new_width, h), Image.Resampling.LANCZOS)
         if fmt == "jpeg" and resized.mode != "RGB":
             resized = resized.convert("RGB")
-        resized.save(out, format=PILLOW_FORMATS[fmt], **options)
+        if options.get("deflate") == "zlib-ng":
+            sys.path.insert(0, str(ROOT))
+            from scripts.imageops import save_image
+
+            save_image(resized, out, fmt, options)
+        else:
+            resized.save(out, format=PILLOW_FORMATS[fmt], **options)
     return out.stat().st_size
 
 

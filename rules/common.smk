@@ -854,9 +854,9 @@ def print_summary_at_exit():
         print_end_summary()
 
 
-# The fork server (scripts/jobserver.py) that makes local job launches cheap.
+# The job server (scripts/jobserver.py) that makes local job launches cheap.
 def start_jobserver():
-    """Start the fork server for a local run; jobs fall back to plain runs without it."""
+    """Start the job server for a local run; jobs fall back to plain runs without it."""
     if (
         os.environ.get(SERVER_VARIABLE) == "off"
         or workflow.dryrun
@@ -873,6 +873,7 @@ def start_jobserver():
             str(SCRIPTS_DIR / "jobserver.py"),
             str(folder),
             str(users_path),
+            f"--workers={jobserver_workers()}",
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -885,6 +886,11 @@ def start_jobserver():
         return
     os.environ[SERVER_VARIABLE] = address
     start_jobserver.running = (server, folder)
+
+
+def jobserver_workers():
+    """One job server worker per job Snakemake may run at once (each job takes one core)."""
+    return max(1, int(workflow._cores or os.cpu_count() or 1))
 
 
 def resample_users():

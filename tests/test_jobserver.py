@@ -1,8 +1,11 @@
 """The fork server and its client: same status and output as a direct run."""
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from PIL import Image
 from conftest import ROOT, job_environment
 from scripts.imageops import write_raster
 
-from scripts.jobserver import with_huge_pages
+from scripts.jobserver import run_request, with_huge_pages
 
 CLIENT = ROOT / "scripts" / "jobclient.sh"
 SERVER = ROOT / "scripts" / "jobserver.py"
@@ -24,17 +27,41 @@ def raster(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    """HOST:PORT:TOKEN of a running server."""
+def start_server(folder: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """A running server and its HOST:PORT:TOKEN."""
     process = subprocess.Popen(
-        [sys.executable, str(SERVER), str(tmp_path / "server")], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+        [sys.executable, str(SERVER), str(folder), *args], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
     address = process.stdout.readline().decode().strip()
     assert address.startswith("127.0.0.1:")
-    yield address
+    return process, address
+
+
+def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """HOST:PORT:TOKEN of a running server."""
+    process, address = start_server(tmp_path / "server")
+    yield address
+    stop_server(process)
+
+
+def workers_of(server_pid: int) -> set[int]:
+    """Process ids of a server's workers (its child processes)."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def wait_for(condition, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return result
 
 
 def run_client(tmp_path: Path, address, *args: str) -> subprocess.CompletedProcess:
@@ -119,3 +146,49 @@ def test_jobserver_reports_bad_arguments_like_the_command_line(tmp_path, server)
 def test_with_huge_pages_keeps_other_tunables_and_an_explicit_choice(tunables, expected):
     environ = {"PATH": "/bin"} if tunables is None else {"PATH": "/bin", "GLIBC_TUNABLES": tunables}
     assert with_huge_pages(environ) == {"PATH": "/bin", "GLIBC_TUNABLES": expected}
+
+
+def test_jobserver_runs_jobs_in_turn_in_one_worker(tmp_path, raster):
+    process, address = start_server(tmp_path / "server", "--workers", "1")
+    try:
+        for name in ("first", "second"):
+            folder = tmp_path / name
+            folder.mkdir()
+            done = run_client(folder, address, "resize_image", *resize_args(raster, "out.png"))
+            assert done.returncode == 0, done.stderr
+            assert (folder / "out.png").exists()  # each job in its own working directory
+        assert len(workers_of(process.pid)) == 1
+    finally:
+        stop_server(process)
+
+
+def test_jobserver_replaces_a_worker_that_dies(tmp_path, raster):
+    process, address = start_server(tmp_path / "server", "--workers", "1")
+    try:
+        (worker,) = wait_for(lambda: workers_of(process.pid))
+        os.kill(worker, signal.SIGKILL)  # as a crash in a codec would
+        replacement = wait_for(lambda: workers_of(process.pid) - {worker})
+        assert len(replacement) == 1
+        done = run_client(tmp_path, address, "resize_image", *resize_args(raster, "out.png"))
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "out.png").exists()
+    finally:
+        stop_server(process)
+
+
+def test_jobserver_workers_stop_with_the_server(tmp_path):
+    process, _ = start_server(tmp_path / "server", "--workers", "2")
+    workers = wait_for(lambda: workers_of(process.pid))
+    assert len(workers) == 2
+    stop_server(process)
+    for pid in workers:
+        wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2])
+
+
+def test_run_request_sets_back_the_working_directory_and_pixel_limit(tmp_path):
+    Image.new("RGB", (40, 20)).save(tmp_path / "source.png")
+    before_cwd, before_limit = os.getcwd(), Image.MAX_IMAGE_PIXELS
+    status, _, stderr = run_request(str(tmp_path), "decode_source", ["source.png", "L0.raster", "--max-pixels", "10"])
+    assert status == 1
+    assert stderr.startswith("ERROR source.png:") and "limit" in stderr
+    assert (os.getcwd(), Image.MAX_IMAGE_PIXELS) == (before_cwd, before_limit)
