@@ -1,5 +1,5 @@
 # What happens at the start and at the end of every run: the summary (wording in
-# scripts/summary.py) and the fork server for cheap job launches
+# scripts/summary.py) and the job server for cheap job launches
 # (scripts/jobserver.py). The helpers are in rules/common.smk.
 import atexit
 

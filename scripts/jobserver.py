@@ -149,8 +149,6 @@ def serve_connection(conn: socket.socket, token: str) -> None:
 
 def work(server: socket.socket, token: str, jobs: int) -> None:
     """A worker: serve up to ``jobs`` requests, one at a time, while the server lives."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     server_pid = os.getppid()
     served = 0
     while served < jobs and os.getppid() == server_pid:
@@ -164,15 +162,26 @@ def work(server: socket.socket, token: str, jobs: int) -> None:
 
 
 def start_worker(server: socket.socket, token: str, jobs: int) -> int:
-    """Fork a worker; return its process id."""
-    pid = os.fork()
-    if pid == 0:
-        status = 1
-        try:
-            work(server, token, jobs)
-            status = 0
-        finally:
-            os._exit(status)
+    """Fork a worker; return its process id.
+
+    SIGTERM stays blocked until the worker has dropped the server's handler, so
+    a SIGTERM that comes during the fork kills the worker rather than running
+    the server's exit in it.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGCHLD})
+                work(server, token, jobs)
+                status = 0
+            finally:
+                os._exit(status)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     return pid
 
 

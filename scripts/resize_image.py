@@ -59,7 +59,7 @@ class SharedResamples:
         return cls(folder, json.loads(users_file.read_text()))
 
 
-#: Set by the fork server (jobserver.py) for the jobs of one local run; None
+#: Set by the job server (jobserver.py) for the jobs of one local run; None
 #: when a job runs on its own, as on a cluster node, and resamples by itself.
 SHARED: SharedResamples | None = None
 

@@ -1,4 +1,4 @@
-"""The fork server and its client: same status and output as a direct run."""
+"""The job server, its workers and its client: same status and output as a direct run."""
 
 import os
 import signal

@@ -66,7 +66,10 @@ def test_every_job_writes_a_log(workflow):
     logs = workflow.results / "logs"
     assert (logs / "decode_source" / "alpha.log").read_text().strip().endswith("64x48 RGB")
     assert "wrote results/alpha_40x30.png 40x30 png" in (logs / "resize_image" / "alpha_40x30.png.log").read_text()
-    assert (workflow.results / "benchmarks" / "resize_image" / "alpha_40x30.png.tsv").exists()
+    header, values = (workflow.results / "benchmarks" / "resize_image" / "alpha_40x30.png.tsv").read_text().splitlines()
+    record = dict(zip(header.split("\t"), values.split("\t")))
+    assert float(record["s"]) >= 0  # the job's wall time (a tiny job's rounds to 0.00)
+    assert record["h:m:s"].count(":") == 2
 
 
 def test_lint_reports_nothing():
