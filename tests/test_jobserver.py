@@ -14,7 +14,7 @@ from PIL import Image
 from conftest import ROOT, job_environment
 from scripts.imageops import write_raster
 
-from scripts.jobserver import run_request, with_huge_pages
+from scripts.jobserver import TOKEN_VARIABLE, listening_socket, run_request, with_huge_pages
 
 CLIENT = ROOT / "scripts" / "jobclient.sh"
 SERVER = ROOT / "scripts" / "jobserver.py"
@@ -192,3 +192,42 @@ def test_run_request_sets_back_the_working_directory_and_pixel_limit(tmp_path):
     assert status == 1
     assert stderr.startswith("ERROR source.png:") and "limit" in stderr
     assert (os.getcwd(), Image.MAX_IMAGE_PIXELS) == (before_cwd, before_limit)
+
+
+def test_jobserver_serves_a_socket_its_parent_opened(tmp_path, raster):
+    with listening_socket() as listener:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVER), str(tmp_path / "server"), "--workers", "1", f"--listen-fd={listener.fileno()}"],
+            pass_fds=(listener.fileno(),),
+            env={**job_environment(), TOKEN_VARIABLE: "the-token"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+        )
+        host, port = listener.getsockname()
+    try:
+        # No waiting for the server to start: the request waits in the socket's queue.
+        done = run_client(tmp_path, f"{host}:{port}:the-token", "resize_image", *resize_args(raster, "out.png"))
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "out.png").exists()
+        refused = run_client(tmp_path, f"{host}:{port}:another-token", "resize_image", *resize_args(raster, "x.png"))
+        assert refused.returncode == 1
+        assert "no reply from the job server" in refused.stderr
+    finally:
+        stop_server(process)
+    assert process.stdout.read() == b""  # it prints no address: its parent knows it
+
+
+def test_jobserver_needs_the_token_with_a_listening_socket(tmp_path):
+    env = job_environment()
+    env.pop(TOKEN_VARIABLE, None)
+    with listening_socket() as listener:
+        done = subprocess.run(
+            [sys.executable, str(SERVER), str(tmp_path), f"--listen-fd={listener.fileno()}"],
+            pass_fds=(listener.fileno(),),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert TOKEN_VARIABLE in done.stderr
