@@ -41,6 +41,15 @@ def new_height(width, height, new_width):
     return max(1, math.ceil(new_width * height / width))
 
 
+def workflow_save_image():
+    """The workflow's own save_image (scripts/imageops.py), imported on first use."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from scripts.imageops import save_image
+
+    return save_image
+
+
 def resize_one(task):
     src, out_dir, new_width, fmt, options = task
     with Image.open(src) as im:
@@ -50,10 +59,7 @@ def resize_one(task):
         if fmt == "jpeg" and resized.mode != "RGB":
             resized = resized.convert("RGB")
         if options.get("deflate") == "zlib-ng":
-            sys.path.insert(0, str(ROOT))
-            from scripts.imageops import save_image
-
-            save_image(resized, out, fmt, options)
+            workflow_save_image()(resized, out, fmt, options)
         else:
             resized.save(out, format=PILLOW_FORMATS[fmt], **options)
     return out.stat().st_size
