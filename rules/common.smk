@@ -898,26 +898,32 @@ def start_jobserver():
         host, port = listener.getsockname()
     os.environ[SERVER_VARIABLE] = f"{host}:{port}:{token}"
     start_jobserver.running = (server, folder)
-    sample_client_benchmarks_less_often()
+    benchmark_wall_time_only()
 
 
-def sample_client_benchmarks_less_often():
-    """Let Snakemake sample a job's processes for its benchmark file when the job
-    starts and then every 30 s, instead of every 0.5 s for its first 30 s.
+def benchmark_wall_time_only():
+    """Let Snakemake's benchmark files record each job's wall time, and no
+    samples of the job's processes.
 
     With the job server, a job's own processes are its bash client: the image
-    work runs in a server worker, which the samples never see. Each sample
-    walks /proc and reads the client's memory maps in a thread of Snakemake's
-    main process, where it competes with the scheduler: a 2-core corpus build
-    took 19.0 s with the 0.5 s samples and 18.1 s without them (medians of 3
-    alternating builds). The wall time in each benchmark file is timed apart
-    from the samples and stays exact. Applied only when the job server runs;
-    does nothing if Snakemake's setting is gone.
+    work runs in a server worker, which the samples never see, so they gave
+    the client's ~3 MB and ~0 s of CPU as the job's. Each sample also walked
+    /proc in Snakemake's main process, where it competes with the scheduler
+    (~0.6 CPU-s per corpus build; README, performance). The benchmark files
+    keep the exact wall time, which Snakemake times apart from the samples,
+    and NA in the other columns; the job's own CPU time and peak memory are
+    in its log (the ``usage`` line, scripts/joblog.py). Applied only when the
+    job server runs; does nothing if Snakemake's sampler is gone.
     """
-    if hasattr(snakemake_benchmark, "BENCHMARK_INTERVAL_SHORT"):
-        snakemake_benchmark.BENCHMARK_INTERVAL_SHORT = (
-            snakemake_benchmark.BENCHMARK_INTERVAL
-        )
+    if hasattr(getattr(snakemake_benchmark, "BenchmarkTimer", None), "start"):
+        snakemake_benchmark.BenchmarkTimer.start = record_wall_time_only
+
+
+def record_wall_time_only(timer):
+    """Stands for BenchmarkTimer.start: take no sample. The record is marked
+    the way Snakemake marks a job that ended before its first sample, so it
+    writes NA for the samples' columns without a warning."""
+    timer.bench_record.process_gone = True
 
 
 def jobserver_workers():

@@ -1,5 +1,6 @@
 """End-to-end: config validation, the plan, the run summary, lint and format."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -64,12 +65,29 @@ def test_every_job_writes_a_log(workflow):
     make_image(workflow.inputs / "alpha.jpg", (64, 48))
     workflow.run()
     logs = workflow.results / "logs"
-    assert (logs / "decode_source" / "alpha.log").read_text().strip().endswith("64x48 RGB")
-    assert "wrote results/alpha_40x30.png 40x30 png" in (logs / "resize_image" / "alpha_40x30.png.log").read_text()
+    decoded, decode_usage = (logs / "decode_source" / "alpha.log").read_text().splitlines()
+    assert decoded.endswith("64x48 RGB")
+    wrote, resize_usage = (logs / "resize_image" / "alpha_40x30.png.log").read_text().splitlines()
+    assert "wrote results/alpha_40x30.png 40x30 png" in wrote
+    for usage in (decode_usage, resize_usage):
+        found = re.search(r" INFO usage s=\S+ cpu_time=(\S+) max_rss=(\S+)$", usage)
+        assert found, usage
+        assert float(found[1]) >= 0
+        assert float(found[2]) > 10  # the worker's (or the job's) process: Python and Pillow
+
+
+def test_benchmark_files_keep_the_wall_time_and_no_client_samples(workflow):
+    """With the job server, the job's processes are its bash client, whose
+    samples would pass for the job's: the benchmark files leave them out (NA),
+    without a warning, and the job's own use is in its log (above)."""
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    done = workflow.run()
     header, values = (workflow.results / "benchmarks" / "resize_image" / "alpha_40x30.png.tsv").read_text().splitlines()
     record = dict(zip(header.split("\t"), values.split("\t")))
     assert float(record["s"]) >= 0  # the job's wall time (a tiny job's rounds to 0.00)
     assert record["h:m:s"].count(":") == 2
+    assert record["max_rss"] == record["cpu_time"] == "NA"
+    assert "Benchmark" not in done.stdout + done.stderr
 
 
 def test_lint_reports_nothing():
