@@ -909,7 +909,7 @@ def benchmark_wall_time_only():
     work runs in a server worker, which the samples never see, so they gave
     the client's ~3 MB and ~0 s of CPU as the job's. Each sample also walked
     /proc in Snakemake's main process, where it competes with the scheduler
-    (~0.6 CPU-s per corpus build; README, performance). The benchmark files
+    (~0.8 CPU-s per corpus build; README, performance). The benchmark files
     keep the exact wall time, which Snakemake times apart from the samples,
     and NA in the other columns; the job's own CPU time and peak memory are
     in its log (the ``usage`` line, scripts/joblog.py). Applied only when the

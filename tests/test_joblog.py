@@ -74,4 +74,3 @@ def test_run_job_reports_this_jobs_peak_not_an_earlier_jobs(tmp_path):
     joblog.run_job(allocate(1), small, "small")
     peak = {log: float(USAGE.match(log.read_text().splitlines()[1]).group(3)) for log in (big, small)}
     assert peak[big] - peak[small] > 250
-
