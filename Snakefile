@@ -16,6 +16,7 @@ report: "rules/report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/plan.smk"
 
 
 # URL sources are downloaded into the local input folder, so not on object storage.
@@ -25,16 +26,16 @@ if not storage_prefix():
 
 
 include: "rules/resize.smk"
-include: "rules/summary.smk"
 include: "rules/web.smk"
 include: "rules/orphans.smk"
+include: "rules/summary.smk"
 
 
 wildcard_constraints:
     stem=r"[^/]+",
     width=r"[1-9][0-9]*",
     height=r"[1-9][0-9]*",
-    fmt=r"png|webp|avif|jpeg",
+    fmt=FORMAT_PATTERN,
 
 
 rule all:

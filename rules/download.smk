@@ -1,8 +1,12 @@
 # Sources from URLs (config `sources`): each URL is a checkpoint job that
-# downloads one file into the input folder. The targets of a downloaded source
+# downloads one file into the input folder, in a process of its own (it also
+# opens the file with Pillow to check it). The targets of a downloaded source
 # are planned once it has arrived (their heights depend on its size), so its
-# resizes start while other downloads still run. The helpers are in
-# rules/common.smk; the download itself is scripts/download.py.
+# resizes start while other downloads still run. scripts/download.py does the
+# download.
+
+
+include: "functions/download.smk"
 
 
 checkpoint download_source:
@@ -17,12 +21,11 @@ checkpoint download_source:
     conda:
         "envs/pillow.yaml"
     resources:
-        # Not params: changing a limit must not download everything again.
         limits=DOWNLOAD_OPTIONS,
     params:
         url=source_url,
         version=remote_version,
-        client=JOB_CLIENT,
+        script=str(SCRIPTS_DIR / "download.py"),
     shell:
-        ". {params.client:q} download {params.url:q} {output.source:q}"
+        "python {params.script:q} {params.url:q} {output.source:q}"
         " --origin {output.origin:q} {resources.limits} --log {log:q}"

@@ -2,19 +2,18 @@
 # only `snakemake --cores 1 remove_orphans` deletes them.
 
 
+include: "functions/orphans.smk"
+
+
 localrules:
     remove_orphans,
 
 
 rule remove_orphans:
     """Delete variants that no source or setting makes any more (explicit only)."""
-    input:
-        code=local(SCRIPTS_DIR / "remove_files.py"),
     log:
         LOG_DIR / "remove_orphans.log",
-    conda:
-        "envs/pillow.yaml"
     params:
         paths=orphan_paths,
-    shell:
-        "python {input.code:q} {params.paths:q} > {log:q}"
+    run:
+        remove_orphans_job(params, log)

@@ -1,4 +1,9 @@
-# Decode each source once, then make every target from that raster.
+# Decode each source once, in a process of its own, then make every target
+# from that raster, in a thread of Snakemake's own process (force-use-threads
+# in profiles/default). docs/design.md says why the work is split this way.
+
+
+include: "functions/resize.smk"
 
 
 rule decode_source:
@@ -14,6 +19,8 @@ rule decode_source:
         digests=PYRAMID_DIGESTS,
     log:
         LOG_DIR / "decode_source" / "{stem}.log",
+    benchmark:
+        BENCHMARK_DIR / "decode_source" / "{stem}.tsv"
     priority: decode_priority
     conda:
         "envs/pillow.yaml"
@@ -21,13 +28,12 @@ rule decode_source:
         mem_mb=decode_mem_mb,
         disk_mb=decode_disk_mb,
         runtime=decode_runtime,
-        tmpdir=SYSTEM_TMPDIR,
     params:
         max_pixels=pixel_limit,
         code=DECODE_CODE,
-        client=JOB_CLIENT,
+        script=str(SCRIPTS_DIR / "decode_source.py"),
     shell:
-        ". {params.client:q} decode_source {input.source:q} {output.levels:q}"
+        "python {params.script:q} {input.source:q} {output.levels:q}"
         " --digests {output.digests:q} --max-pixels {params.max_pixels} --log {log:q}"
 
 
@@ -39,22 +45,13 @@ rule resize_image:
         TARGET_PATTERN,
     log:
         LOG_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.log",
-    benchmark:
-        BENCHMARK_DIR / "resize_image" / "{stem}_{width}x{height}.{fmt}.tsv"
     priority: resize_priority
-    conda:
-        "envs/pillow.yaml"
+    threads: 1
     resources:
         mem_mb=resize_mem_mb,
-        disk_mb=RESIZE_DISK_MB,
         runtime=resize_runtime,
-        tmpdir=SYSTEM_TMPDIR,
     params:
         settings=resize_settings,
         code=RESIZE_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} resize_image {input.pyramid:q} {output:q}"
-        " --level {params.settings[level]} --width {wildcards.width} --height {wildcards.height} --format {wildcards.fmt}"
-        " --options {params.settings[encoder]:q} --background {params.settings[background]:q}"
-        " --log {log:q}"
+    run:
+        resize_job(input, output, wildcards, params, threads, log)

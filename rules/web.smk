@@ -1,6 +1,8 @@
 # Web delivery (scripts/web.py): per source, a record and a <picture> snippet;
-# per build, the manifest, the size report and the galleries. The helpers are
-# in rules/common.smk.
+# per build, the manifest, the size report and the galleries.
+
+
+include: "functions/web.smk"
 
 
 # Light jobs: on a cluster they run where Snakemake runs, not as cluster jobs.
@@ -22,19 +24,11 @@ rule describe_source:
         RECORD_PATTERN,
     log:
         LOG_DIR / "describe_source" / "{stem}.log",
-    conda:
-        "envs/pillow.yaml"
     params:
-        size=source_dimensions,
-        alt=alt_text,
-        urls=url_options,
-        name=source_path,
+        settings=record_settings,
         code=WEB_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} web describe {input.source:q} {input.variants:q}"
-        " {params.size} {params.urls} --alt {params.alt:q}"
-        " --name {params.name:q} --record {output:q} --log {log:q}"
+    run:
+        record_job(input, output, params, log)
 
 
 rule picture_snippet:
@@ -45,15 +39,11 @@ rule picture_snippet:
         SNIPPET_PATTERN,
     log:
         LOG_DIR / "picture_snippet" / "{stem}.log",
-    conda:
-        "envs/pillow.yaml"
     params:
         sizes=config["web"]["sizes"],
         code=WEB_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} web snippet {input.record:q}"
-        " --sizes {params.sizes:q} --output {output:q} --log {log:q}"
+    run:
+        snippet_job(input, output, params, log)
 
 
 rule manifest:
@@ -64,14 +54,10 @@ rule manifest:
         MANIFEST,
     log:
         LOG_DIR / "manifest.log",
-    conda:
-        "envs/pillow.yaml"
     params:
         code=WEB_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} web manifest {input.records:q}"
-        " --output {output:q} --log {log:q}"
+    run:
+        manifest_job(input, output, log)
 
 
 rule size_report:
@@ -82,14 +68,10 @@ rule size_report:
         report(SIZE_REPORT, caption="report/sizes.rst", category="Size report"),
     log:
         LOG_DIR / "size_report.log",
-    conda:
-        "envs/pillow.yaml"
     params:
         code=WEB_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} web report {input.records:q}"
-        " --output {output:q} --log {log:q}"
+    run:
+        size_report_job(input, output, log)
 
 
 rule gallery:
@@ -101,14 +83,10 @@ rule gallery:
         GALLERY,
     log:
         LOG_DIR / "gallery.log",
-    conda:
-        "envs/pillow.yaml"
     params:
         code=WEB_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} web gallery {input.snippets:q}"
-        " --records {input.records:q} --output {output:q} --log {log:q}"
+    run:
+        gallery_job(input, output, log)
 
 
 rule report_gallery:
@@ -120,11 +98,7 @@ rule report_gallery:
         report(REPORT_GALLERY, caption="report/gallery.rst", category="Gallery"),
     log:
         LOG_DIR / "report_gallery.log",
-    conda:
-        "envs/pillow.yaml"
     params:
         code=WEB_CODE,
-        client=JOB_CLIENT,
-    shell:
-        ". {params.client:q} web report-gallery {input.records:q}"
-        " --thumbnails {input.thumbnails:q} --output {output:q} --log {log:q}"
+    run:
+        report_gallery_job(input, output, log)

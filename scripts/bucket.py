@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 
-from scripts.imageops import oriented_size
+from scripts.imageops import atomic_write, oriented_size
 from scripts.plan import SOURCE_SUFFIXES, UNUSABLE_CHARACTERS
 
 #: Bytes read to find an image's size: the header, and EXIF in JPEG's APP1.
@@ -114,8 +114,6 @@ def source_sizes(
             for name, size in zip(missing, probed):
                 sizes[name] = size
                 cache[key_prefix + name] = [etags[name], list(size) if size else None]
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.part")
-        tmp.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, cache_path)
+        text = json.dumps(cache, sort_keys=True)
+        atomic_write(cache_path, lambda handle: handle.write(text.encode("utf-8")))
     return sizes

@@ -36,6 +36,7 @@ import httpx
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts.imageops import atomic_write, partial_path
 from scripts.joblog import run_job
 from scripts.plan import SOURCE_SUFFIXES
 
@@ -245,7 +246,7 @@ def download(
     file is left untouched.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    tmp_path = partial_path(dest)
     started = time.time()
     client = httpx.Client(
         timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"user-agent": USER_AGENT}
@@ -298,10 +299,8 @@ def _describe_transport_error(error: httpx.HTTPError, timeout: float) -> str:
 
 
 def write_origin(path: Path, origin: Origin) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_text(json.dumps(asdict(origin), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(asdict(origin), indent=1) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def download_summary(origins: Iterable[Origin]) -> list[str]:

@@ -13,6 +13,7 @@ import io
 import mmap
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,20 +23,10 @@ from typing import Any, BinaryIO
 from PIL import Image
 from zlib_ng import zlib_ng
 
+from scripts.formats import FORMATS
+
 #: Modes kept in the decoded raster: every source is normalised to one of them.
 RASTER_MODES = ("L", "LA", "RGB", "RGBA")
-
-#: File formats the workflow can write, keyed by the extension used in target names.
-PILLOW_FORMATS = {"png": "PNG", "webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG"}
-
-#: The Pillow plugin of each format. Importing just that one before saving saves
-#: every resize job the ~70 ms Pillow spends importing all its plugins.
-_PLUGINS = {
-    "png": "PIL.PngImagePlugin",
-    "webp": "PIL.WebPImagePlugin",
-    "avif": "PIL.AvifImagePlugin",
-    "jpeg": "PIL.JpegImagePlugin",
-}
 
 #: Pyramid levels kept per source: the full size, then 1/2, 1/4 ... 1/32.
 RASTER_LEVELS = 6
@@ -217,7 +208,7 @@ def flatten(im: Image.Image, background: str) -> Image.Image:
 
 def prepare_for_format(im: Image.Image, fmt: str, background: str) -> Image.Image:
     """Adapt the image mode to what the encoder of ``fmt`` accepts."""
-    if fmt == "jpeg":
+    if not FORMATS[fmt].alpha:
         return flatten(im, background)
     if fmt == "avif" and im.mode in ("L", "LA"):
         return im.convert("RGB" if im.mode == "L" else "RGBA")
@@ -229,9 +220,12 @@ def atomic_write(path: Path, write) -> None:
 
     The temporary file lives in the same directory, so the rename is atomic:
     a crash leaves either the old file or the new one, never a truncated one.
+    Its name is ``.{name}.{pid}-{thread}.part``, unique to the writer, so two
+    jobs in threads of one process never share it; a run removes the ones a
+    killed run left (rules/summary.smk).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp_path = partial_path(path)
     try:
         with open(tmp_path, "wb") as handle:
             write(handle)
@@ -239,6 +233,11 @@ def atomic_write(path: Path, write) -> None:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def partial_path(path: Path) -> Path:
+    """Where :func:`atomic_write` writes ``path`` before renaming it into place."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
 
 
 def _png_chunks(png: bytes | memoryview) -> list[tuple[bytes, bytes | memoryview]]:
@@ -312,24 +311,37 @@ def zlib_ng_level(fmt: str, options: Mapping[str, Any]) -> int | None:
     return 9 if options.get("optimize") else int(options.get("compress_level", 7))
 
 
-def save_image(im: Image.Image, path: Path, fmt: str, options: Mapping[str, Any], background: str = "#ffffff") -> None:
-    """Encode ``im`` as ``fmt`` with the encoder ``options`` and write it atomically."""
-    if fmt not in PILLOW_FORMATS:
-        msg = f"unknown output format {fmt!r}; expected one of {sorted(PILLOW_FORMATS)}"
+def save_image(
+    im: Image.Image,
+    path: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    background: str = "#ffffff",
+    threads: int = 1,
+) -> None:
+    """Encode ``im`` as ``fmt`` with the encoder ``options`` and write it atomically.
+
+    An encoder with a thread pool of its own (AVIF) gets ``threads``, the
+    job's budget, unless ``options`` sets ``max_threads``.
+    """
+    if fmt not in FORMATS:
+        msg = f"unknown output format {fmt!r}; expected one of {sorted(FORMATS)}"
         raise ValueError(msg)
-    importlib.import_module(_PLUGINS[fmt])
+    spec = FORMATS[fmt]
+    importlib.import_module(spec.plugin)
     # Image.save() first imports Pillow's five common plugins (~30 ms) for
     # format detection; the format is explicit and its plugin loaded, so skip it.
     Image._initialized = max(Image._initialized, 1)
     ready = prepare_for_format(im, fmt, background)
-    pillow_format = PILLOW_FORMATS[fmt]
     pillow_options = pillow_save_options(fmt, options)
+    if spec.threaded:
+        pillow_options.setdefault("max_threads", threads)
     level = zlib_ng_level(fmt, options)
     if level is None:
-        atomic_write(path, lambda handle: ready.save(handle, format=pillow_format, **pillow_options))
+        atomic_write(path, lambda handle: ready.save(handle, format=spec.pillow, **pillow_options))
         return
     buffer = io.BytesIO()
-    ready.save(buffer, format=pillow_format, **pillow_options)
+    ready.save(buffer, format=spec.pillow, **pillow_options)
     png = redeflate_png(buffer.getbuffer(), level)
     atomic_write(path, lambda handle: handle.write(png))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,10 +14,8 @@ from PIL import Image
 #: Errors that mean "this input is bad", reported as one line without a traceback.
 INPUT_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
-#: Linux's view of this process: its peak resident memory (VmHWM), and the file
-#: that starts a new peak when "5" is written to it (Linux >= 4.0).
+#: Linux's view of this process, with its peak resident memory (VmHWM).
 PROC_STATUS = Path("/proc/self/status")
-PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 def one_line(error: BaseException) -> str:
@@ -26,18 +24,8 @@ def one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def reset_peak_memory() -> None:
-    """Start a new peak of this process's resident memory, where the system allows it.
-
-    A job server worker runs many jobs, so without this its peak would be
-    the largest job's so far, not this job's.
-    """
-    with contextlib.suppress(OSError):
-        PROC_CLEAR_REFS.write_text("5")
-
-
 def peak_memory_mb(status: str | None = None) -> float | None:
-    """Peak resident memory of this process since its start or the last reset,
+    """Peak resident memory of this process since its start,
     in MB (``status``: the text of /proc/self/status); None where unknown."""
     if status is None:
         try:
@@ -61,20 +49,37 @@ def run_job(action: Callable[[], str], log_path: Path | None, subject: str) -> i
     ``action`` returns a one-line description of what it did, written to the
     job's log, followed by what the job used (``usage_line``). On a bad input
     the job prints one line to stderr that names ``subject`` and the cause,
-    writes the same line to its log, and exits 1.
+    writes the same line to its log, and returns 1.
+
+    In a process of its own (a ``shell:`` job) the usage is that process's;
+    in a thread of Snakemake's (a ``run:`` job) it is the thread's CPU time,
+    and the peak memory, shared by every job of the process, is NA.
     """
-    reset_peak_memory()
-    wall, cpu = time.perf_counter(), time.process_time()
+    own_process = threading.current_thread() is threading.main_thread()
+    cpu_clock = time.process_time if own_process else time.thread_time
+    wall, cpu = time.perf_counter(), cpu_clock()
     try:
         line = f"INFO {action()}"
         status = 0
     except INPUT_ERRORS as error:
         line = f"ERROR {subject}: {one_line(error)}"
-        print(line, file=sys.stderr)
+        print(line, file=sys.stderr, flush=True)
         status = 1
-    usage = usage_line(time.perf_counter() - wall, time.process_time() - cpu, peak_memory_mb())
+    peak = peak_memory_mb() if own_process else None
+    usage = usage_line(time.perf_counter() - wall, cpu_clock() - cpu, peak)
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         log_path.write_text(f"{stamp} {line}\n{stamp} {usage}\n", encoding="utf-8")
     return status
+
+
+class JobFailed(Exception):
+    """A ``run:`` job whose input was bad: its one line is already printed."""
+
+
+def run_in_thread(action: Callable[[], str], log_path: Path | str, subject: str) -> None:
+    """:func:`run_job` for a ``run:`` job: raise :class:`JobFailed` on a bad input."""
+    if run_job(action, Path(log_path), subject) != 0:
+        msg = f"{subject}: failed (see {log_path})"
+        raise JobFailed(msg)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from scripts.imageops import PILLOW_FORMATS, calculate_new_height, oriented_size
+from scripts.formats import FORMATS, variant_name
+from scripts.imageops import calculate_new_height, oriented_size
 
 #: Source file extensions, compared case-insensitively; other files are ignored.
 SOURCE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif"})
@@ -32,7 +33,7 @@ class Target:
 
     @property
     def name(self) -> str:
-        return f"{self.stem}_{self.width}x{self.height}.{self.fmt}"
+        return variant_name(self.stem, self.width, self.height, self.fmt)
 
 
 #: Characters Snakemake reads as wildcards ``{}`` or path variables ``<>`` in a path.
@@ -149,7 +150,7 @@ def orphaned_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:
     """Image files in ``output_dir`` that no current target (files directly in
     ``output_dir``) accounts for."""
     keep = {os.path.basename(path) for path in expected}
-    suffixes = {f".{fmt}" for fmt in PILLOW_FORMATS}
+    suffixes = {f".{fmt}" for fmt in FORMATS}
     return sorted(
         output_dir / name
         for name in file_names(output_dir)

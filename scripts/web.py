@@ -1,26 +1,18 @@
 """Web delivery: what a page needs to use the variants.
 
-    python scripts/web.py describe SOURCE VARIANT... --record JSON [options]
-    python scripts/web.py snippet RECORD --sizes SIZES --output HTML
-    python scripts/web.py manifest RECORD... --output manifest.json
-    python scripts/web.py report RECORD... --output report.csv
-    python scripts/web.py gallery SNIPPET... --records RECORD... --output index.html
-    python scripts/web.py report-gallery RECORD... --thumbnails IMAGE... --output gallery.html
+``write_record`` runs once per source: it writes the source's record (name,
+sha256, size and its variants, as JSON); ``write_snippet`` turns a record into
+the source's ``<picture>`` element. The other writers each run once per build
+and only read those records, so a source's bytes are hashed once, when its
+variants change, not at every manifest update; and changing ``sizes``
+rewrites the snippets and the gallery, not the manifest.
 
-``describe`` runs once per source: it writes the source's record (name, sha256,
-size and its variants, as JSON); ``snippet`` turns a record into the source's
-``<picture>`` element. The other commands each run once per build and only
-read those records, so a source's bytes are hashed once, when its variants
-change, not at every manifest update; and changing ``sizes`` rewrites the
-snippets and the gallery, not the manifest.
-
-Everything here is a pure function over plain values, except the command-line
-part at the bottom.
+Everything here is a pure function over plain values, except the writers at
+the bottom, one per rule of rules/web.smk, which each write one file.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import csv
 import hashlib
@@ -28,21 +20,15 @@ import html
 import io
 import json
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from scripts.formats import FORMATS, parse_variant_name
 from scripts.imageops import atomic_write
-from scripts.joblog import run_job
 
-#: MIME type of each output format.
-MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
 #: Formats offered as ``<source>`` elements, best compression first: browsers
 #: take the first type they support.
 MODERN_FORMATS = ("avif", "webp")
@@ -52,7 +38,6 @@ FALLBACK_FORMATS = ("jpeg", "png", "webp", "avif")
 #: default for the rare browser that ignores srcset).
 FALLBACK_SRC_MAX_WIDTH = 1024
 
-_VARIANT_NAME = re.compile(r"_(?P<width>[1-9][0-9]*)x(?P<height>[1-9][0-9]*)\.(?P<fmt>[a-z]+)$")
 
 
 @dataclass(frozen=True)
@@ -90,15 +75,6 @@ class SourceRecord:
         return cls(**fields)
 
 
-def parse_variant_name(name: str) -> tuple[int, int, str]:
-    """``(width, height, format)`` of a target name ``{stem}_{W}x{H}.{fmt}``."""
-    match = _VARIANT_NAME.search(name)
-    if match is None or match["fmt"] not in MIME_TYPES:
-        msg = f"{name!r} is not a variant name of the form STEM_WxH.FORMAT"
-        raise ValueError(msg)
-    return int(match["width"]), int(match["height"]), match["fmt"]
-
-
 def variant_url(name: str, base_url: str = "") -> str:
     """The URL of a variant: ``base_url`` then the file name, percent-encoded
     (a space or a comma would otherwise break a srcset)."""
@@ -110,7 +86,7 @@ def describe_variants(paths: Iterable[Path], base_url: str = "") -> list[Variant
     relative to the output folder, where they all are."""
     variants = []
     for path in paths:
-        width, height, fmt = parse_variant_name(path.name)
+        _, width, height, fmt = parse_variant_name(path.name)
         variants.append(
             Variant(
                 path=path.name,
@@ -188,7 +164,7 @@ def picture_html(record: SourceRecord, sizes: str) -> str:
     for fmt in MODERN_FORMATS:
         if fmt in by_format and fmt != fallback:
             lines.append(
-                f'  <source type="{MIME_TYPES[fmt]}" srcset="{esc(srcset(by_format[fmt]))}" sizes="{esc(sizes)}">'
+                f'  <source type="{FORMATS[fmt].mime}" srcset="{esc(srcset(by_format[fmt]))}" sizes="{esc(sizes)}">'
             )
     src = fallback_variant(by_format[fallback])
     lines.append(
@@ -409,7 +385,7 @@ def report_gallery_html(records: Sequence[SourceRecord], thumbnails: Sequence[Pa
     esc = html.escape
     parts = []
     for record, thumbnail in zip(records, thumbnails):
-        _, _, fmt = parse_variant_name(thumbnail.name)
+        fmt = parse_variant_name(thumbnail.name)[3]
         data = base64.b64encode(thumbnail.read_bytes()).decode("ascii")
         rows = "".join(
             f"<tr><td>{esc(v.path)}</td><td>{v.format}</td><td>{v.width}&times;{v.height}</td>"
@@ -418,7 +394,7 @@ def report_gallery_html(records: Sequence[SourceRecord], thumbnails: Sequence[Pa
         )
         parts.append(
             f"<h2>{esc(record.name)}</h2>\n"
-            f'<img src="data:{MIME_TYPES[fmt]};base64,{data}" alt="{esc(record.alt)}" style="max-width:100%">\n'
+            f'<img src="data:{FORMATS[fmt].mime};base64,{data}" alt="{esc(record.alt)}" style="max-width:100%">\n'
             f"<p>{record.width}&times;{record.height}, {record.bytes:,} bytes, sha256 {record.sha256[:16]}&hellip;</p>\n"
             "<table><tr><th>variant</th><th>format</th><th>size</th><th>bytes</th></tr>"
             f"{rows}</table>"
@@ -438,99 +414,51 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
-# Command line: one subcommand per rule in rules/web.smk.
+# One function per rule of rules/web.smk: plain paths in, one file out, and
+# the line the job logs.
 
 
-def _describe(args) -> str:
-    record = describe_source(
-        args.source,
-        (args.width, args.height),
-        args.variants,
-        alt=args.alt,
-        base_url=args.base_url,
-        drop=args.drop_not_smaller,
-        name=args.name,
-    )
-    write_text(args.record, json.dumps(asdict(record), indent=1) + "\n")
-    return f"described {args.source}: {len(record.variants)} variants, {len(record.dropped)} dropped"
+def write_record(
+    source: Path,
+    size: tuple[int, int],
+    variants: Sequence[Path],
+    record_path: Path,
+    alt: str | None = None,
+    base_url: str = "",
+    drop: bool = False,
+    name: str | None = None,
+) -> str:
+    record = describe_source(source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name)
+    write_text(record_path, json.dumps(asdict(record), indent=1) + "\n")
+    return f"described {source}: {len(record.variants)} variants, {len(record.dropped)} dropped"
 
 
-def _snippet(args) -> str:
-    (record,) = read_records([args.record])
-    write_text(args.output, picture_html(record, args.sizes))
-    return f"wrote {args.output}: {len(record.variants)} variants"
+def write_snippet(record_path: Path, sizes: str, output: Path) -> str:
+    (record,) = read_records([record_path])
+    write_text(output, picture_html(record, sizes))
+    return f"wrote {output}: {len(record.variants)} variants"
 
 
-def _manifest(args) -> str:
-    records = read_records(args.records)
-    write_text(args.output, json.dumps(manifest(records), indent=1) + "\n")
-    return f"wrote {args.output}: {len(records)} sources"
+def write_manifest(record_paths: Sequence[Path], output: Path) -> str:
+    records = read_records(record_paths)
+    write_text(output, json.dumps(manifest(records), indent=1) + "\n")
+    return f"wrote {output}: {len(records)} sources"
 
 
-def _report(args) -> str:
-    rows = size_report(read_records(args.records))
-    write_text(args.output, report_csv(rows))
-    return f"wrote {args.output}: {len(rows)} rows"
+def write_report(record_paths: Sequence[Path], output: Path) -> str:
+    rows = size_report(read_records(record_paths))
+    write_text(output, report_csv(rows))
+    return f"wrote {output}: {len(rows)} rows"
 
 
-def _gallery(args) -> str:
-    records = read_records(args.records)
-    snippets = [Path(p).read_text(encoding="utf-8") for p in args.snippets]
-    write_text(args.output, gallery_html(snippets, records))
-    return f"wrote {args.output}: {len(records)} sources"
+def write_gallery(snippet_paths: Sequence[Path], record_paths: Sequence[Path], output: Path) -> str:
+    records = read_records(record_paths)
+    snippets = [Path(p).read_text(encoding="utf-8") for p in snippet_paths]
+    write_text(output, gallery_html(snippets, records))
+    return f"wrote {output}: {len(records)} sources"
 
 
-def _report_gallery(args) -> str:
-    records = read_records(args.records)
-    write_text(args.output, report_gallery_html(records, args.thumbnails))
-    return f"wrote {args.output}: {len(records)} sources"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    describe = commands.add_parser("describe")
-    describe.add_argument("source", type=Path)
-    describe.add_argument("variants", type=Path, nargs="*")
-    describe.add_argument("--width", type=int, required=True)
-    describe.add_argument("--height", type=int, required=True)
-    describe.add_argument("--name", default=None, help="the source's path as the workflow knows it")
-    describe.add_argument("--record", type=Path, required=True)
-    describe.add_argument("--alt", default=None)
-    describe.add_argument("--base-url", default="")
-    describe.add_argument("--drop-not-smaller", action="store_true")
-    describe.set_defaults(action=_describe, subject="source")
-
-    snippet = commands.add_parser("snippet")
-    snippet.add_argument("record", type=Path)
-    snippet.add_argument("--sizes", default="100vw")
-    snippet.add_argument("--output", type=Path, required=True)
-    snippet.set_defaults(action=_snippet, subject="record")
-
-    for name, action in (("manifest", _manifest), ("report", _report)):
-        sub = commands.add_parser(name)
-        sub.add_argument("records", type=Path, nargs="*")
-        sub.add_argument("--output", type=Path, required=True)
-        sub.set_defaults(action=action, subject="output")
-
-    gallery = commands.add_parser("gallery")
-    gallery.add_argument("snippets", type=Path, nargs="*")
-    gallery.add_argument("--records", type=Path, nargs="*", default=[])
-    gallery.add_argument("--output", type=Path, required=True)
-    gallery.set_defaults(action=_gallery, subject="output")
-
-    report_gallery = commands.add_parser("report-gallery")
-    report_gallery.add_argument("records", type=Path, nargs="*")
-    report_gallery.add_argument("--thumbnails", type=Path, nargs="*", default=[])
-    report_gallery.add_argument("--output", type=Path, required=True)
-    report_gallery.set_defaults(action=_report_gallery, subject="output")
-
-    for sub in commands.choices.values():
-        sub.add_argument("--log", type=Path, default=None)
-    args = parser.parse_args(argv)
-    return run_job(lambda: args.action(args), args.log, str(getattr(args, args.subject)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def write_report_gallery(record_paths: Sequence[Path], thumbnails: Sequence[Path], output: Path) -> str:
+    records = read_records(record_paths)
+    write_text(output, report_gallery_html(records, [Path(p) for p in thumbnails]))
+    return f"wrote {output}: {len(records)} sources"

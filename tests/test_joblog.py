@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import sys
+import threading
+import time
 
 import pytest
 
@@ -57,20 +58,37 @@ def test_run_job_logs_usage_after_a_bad_input(tmp_path, capsys):
     assert capsys.readouterr().err == "ERROR input_images/bad.jpg: cannot identify image file\n"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak memory is read from /proc")
-def test_run_job_reports_this_jobs_peak_not_an_earlier_jobs(tmp_path):
-    """In a job server worker, one process runs job after job."""
+def test_run_job_in_a_thread_counts_the_thread_s_cpu_and_no_shared_peak(tmp_path):
+    """A run: job is a thread of Snakemake's process: its CPU time is its own
+    thread's, not the busy thread's beside it, and the process's peak memory,
+    shared by every job, is not given as the job's."""
+    log = tmp_path / "job.log"
+    stop = threading.Event()
 
-    def allocate(mb: int):
-        def action() -> str:
-            block = bytearray(mb << 20)
-            block[:: 1 << 12] = b"\1" * len(block[:: 1 << 12])  # touch every page
-            return f"held {len(block)} bytes"
+    def spin():
+        while not stop.is_set():
+            sum(range(1000))
 
-        return action
+    busy = threading.Thread(target=spin)
+    busy.start()
+    try:
+        worker = threading.Thread(target=joblog.run_job, args=(lambda: time.sleep(0.3) or "slept", log, "x"))
+        worker.start()
+        worker.join()
+    finally:
+        stop.set()
+        busy.join()
+    found = re.search(r" INFO usage s=(\S+) cpu_time=(\S+) max_rss=(\S+)$", log.read_text().splitlines()[1])
+    assert found[3] == "NA"
+    assert float(found[1]) >= 0.3
+    assert float(found[2]) < 0.1  # the spinning thread took ~0.3 s of CPU meanwhile
 
-    big, small = tmp_path / "big.log", tmp_path / "small.log"
-    joblog.run_job(allocate(300), big, "big")
-    joblog.run_job(allocate(1), small, "small")
-    peak = {log: float(USAGE.match(log.read_text().splitlines()[1]).group(3)) for log in (big, small)}
-    assert peak[big] - peak[small] > 250
+
+def test_run_in_thread_raises_after_a_bad_input(tmp_path, capsys):
+    def fail() -> str:
+        msg = "broken"
+        raise OSError(msg)
+
+    with pytest.raises(joblog.JobFailed, match="bad.jpg: failed"):
+        joblog.run_in_thread(fail, tmp_path / "job.log", "bad.jpg")
+    assert capsys.readouterr().err == "ERROR bad.jpg: broken\n"

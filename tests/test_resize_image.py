@@ -1,4 +1,4 @@
-"""resize_image: one target from a pyramid, and the resample its formats share."""
+"""resize_image: one target from a pyramid."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from scripts.imageops import read_raster, resize_raster, write_pyramid
-from scripts.resize_image import SharedResamples, resample_key, resize_image, shared_resample
+from scripts.resize_image import resize_image
 
 
 @pytest.fixture
@@ -19,85 +19,16 @@ def pyramid(tmp_path: Path) -> Path:
     return folder / "levels.sha256"
 
 
-def stored_files(folder: Path) -> list[str]:
-    return sorted(path.suffix for path in folder.iterdir())
-
-
-def test_shared_resample_gives_the_pixels_of_a_plain_resample(pyramid: Path, tmp_path: Path):
-    level = pyramid.with_name("L1.raster")
-    first = shared_resample(level, 10, 5, tmp_path / "shared", 2)
-    second = shared_resample(level, 10, 5, tmp_path / "shared", 2)
-    expected = resize_raster(read_raster(level), 10, 5)
-    assert first.tobytes() == second.tobytes() == expected.tobytes()
-
-
-def test_shared_resample_is_stored_until_its_last_user(pyramid: Path, tmp_path: Path):
-    level = pyramid.with_name("L0.raster")
-    folder = tmp_path / "shared"
-    shared_resample(level, 16, 8, folder, 3)
-    assert stored_files(folder) == [".lock", ".raster"]
-    shared_resample(level, 16, 8, folder, 3)
-    assert stored_files(folder) == [".lock", ".raster"]
-    shared_resample(level, 16, 8, folder, 3)
-    assert stored_files(folder) == []
-
-
-def test_shared_resample_keeps_widths_apart(pyramid: Path, tmp_path: Path):
-    level = pyramid.with_name("L0.raster")
-    folder = tmp_path / "shared"
-    assert shared_resample(level, 16, 8, folder, 2).size == (16, 8)
-    assert shared_resample(level, 20, 10, folder, 2).size == (20, 10)
-    assert len(stored_files(folder)) == 4
-
-
-def test_shared_resample_ignores_an_older_level_file(pyramid: Path, tmp_path: Path):
-    """A level written again (new inode and mtime) never reuses the old pixels."""
-    level = pyramid.with_name("L0.raster")
-    shared_resample(level, 16, 8, tmp_path / "shared", 2)
-    write_pyramid(Image.new("RGB", (64, 32), (200, 10, 10)), [level])
-    assert shared_resample(level, 16, 8, tmp_path / "shared", 2).getpixel((3, 3)) == (200, 10, 10)
-
-
-@pytest.mark.parametrize("users", [{}, {"out/noise_32x16": 2}])
-def test_resize_image_with_or_without_sharing_writes_the_same_file(pyramid: Path, tmp_path: Path, users):
-    plain, shared_png = tmp_path / "plain.png", tmp_path / "out" / "noise_32x16.png"
-    resize_image(pyramid, plain, 32, 16, "png", {}, level=1)
-    shared = SharedResamples(tmp_path / "shared", {str(tmp_path / key): n for key, n in users.items()})
-    resize_image(pyramid, shared_png, 32, 16, "png", {}, level=1, shared=shared)
-    assert plain.read_bytes() == shared_png.read_bytes()
-    with Image.open(plain) as im:
+def test_resize_image_writes_the_lanczos_resample_of_its_level(pyramid: Path, tmp_path: Path):
+    """The PNG holds exactly the pixels of the level's Lanczos resample (PNG is lossless)."""
+    out = tmp_path / "out" / "noise_32x16.png"
+    assert resize_image(pyramid, out, 32, 16, "png", {}, level=1).startswith(f"wrote {out} 32x16 png ")
+    level = read_raster(pyramid.with_name("L1.raster"))
+    expected = level.image.resize((32, 16), Image.Resampling.LANCZOS, box=(0, 0, 32, 16))
+    with Image.open(out) as im:
         assert im.size == (32, 16)
-
-
-def test_resize_image_stores_a_resample_only_for_targets_that_share_it(pyramid: Path, tmp_path: Path):
-    out = tmp_path / "out"
-    shared = SharedResamples(tmp_path / "shared", {str(out / "noise_32x16"): 2})
-    resize_image(pyramid, out / "noise_16x8.png", 16, 8, "png", {}, level=1, shared=shared)
-    assert not shared.folder.exists()
-    resize_image(pyramid, out / "noise_32x16.png", 32, 16, "png", {}, level=1, shared=shared)
-    assert stored_files(shared.folder) == [".lock", ".raster"]
-    resize_image(pyramid, out / "noise_32x16.webp", 32, 16, "webp", {}, level=1, shared=shared)
-    assert stored_files(shared.folder) == []
-
-
-@pytest.mark.parametrize(
-    ("output", "expected"),
-    [
-        ("results/a_10x5.webp", "results/a_10x5"),
-        ("results/sea & sky, Tom's_992x655.png", "results/sea & sky, Tom's_992x655"),
-        ("results/v1.2_50x33.jpeg", "results/v1.2_50x33"),
-    ],
-)
-def test_resample_key_drops_only_the_format(output, expected):
-    assert resample_key(output) == expected
-
-
-def test_shared_resamples_load_the_run_s_users_file(tmp_path: Path):
-    users_file = tmp_path / "resample-users.json"
-    users_file.write_text('{"results/a_10x5": 2}')
-    shared = SharedResamples.load(tmp_path / "shared", users_file)
-    assert shared.users_of(Path("results/a_10x5.webp")) == 2
-    assert shared.users_of(Path("results/a_20x10.webp")) == 1
+        assert im.convert("RGB").tobytes() == expected.tobytes()
+        assert im.tobytes() == resize_raster(level, 32, 16).tobytes()
 
 
 def test_resize_image_reads_a_level_file_given_directly(pyramid: Path, tmp_path: Path):

@@ -40,9 +40,9 @@ class Elements(HTMLParser):
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("a_480x320.webp", (480, 320, "webp")),
-        ("my_photo_2_1x1.avif", (1, 1, "avif")),
-        ("x y, z_992x661.jpeg", (992, 661, "jpeg")),
+        ("a_480x320.webp", ("a", 480, 320, "webp")),
+        ("my_photo_2_1x1.avif", ("my_photo_2", 1, 1, "avif")),
+        ("x y, z_992x661.jpeg", ("x y, z", 992, 661, "jpeg")),
     ],
 )
 def test_parse_variant_name(name, expected):
@@ -208,29 +208,25 @@ def test_report_gallery_inlines_thumbnails(tmp_path):
     assert "a_10x5.webp" in page
 
 
-def test_main_describe_then_snippet(tmp_path):
+def test_write_record_then_snippet(tmp_path):
     source = make_image(tmp_path / "pic.png", size=(20, 10))
     out = tmp_path / "results"
     made = make_image(out / "pic_10x5.png", size=(10, 5))
-    status = web.main(
-        ["describe", str(source), str(made), "--width", "20", "--height", "10", "--name", "input_images/pic.png",
-         "--record", str(out / "r.json"), "--alt", "A pic"]
-    )
-    assert status == 0
+    line = web.write_record(source, (20, 10), [made], out / "r.json", alt="A pic", name="input_images/pic.png")
+    assert line == f"described {source}: 1 variants, 0 dropped"
     record = json.loads((out / "r.json").read_text())
     assert (record["alt"], record["path"], record["name"]) == ("A pic", "input_images/pic.png", "pic.png")
-    assert web.main(["snippet", str(out / "r.json"), "--sizes", "50vw", "--output", str(out / "html" / "pic.html")]) == 0
+    assert record["variants"] == [
+        {"path": "pic_10x5.png", "url": "pic_10x5.png", "format": "png", "width": 10, "height": 5,
+         "bytes": made.stat().st_size}
+    ]
+    web.write_snippet(out / "r.json", "50vw", out / "html" / "pic.html")
     snippet = (out / "html" / "pic.html").read_text()
     assert 'alt="A pic"' in snippet and 'sizes="50vw"' in snippet
 
 
-def test_main_reports_a_missing_variant_in_one_line(tmp_path, capsys):
+def test_write_record_of_a_missing_variant_fails_and_writes_nothing(tmp_path):
     source = make_image(tmp_path / "pic.png", size=(20, 10))
-    status = web.main(
-        ["describe", str(source), str(tmp_path / "pic_10x5.png"), "--width", "20", "--height", "10",
-         "--record", str(tmp_path / "r.json")]
-    )
-    assert status == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(f"ERROR {source}: ") and "pic_10x5.png" in err and "\n" not in err
+    with pytest.raises(FileNotFoundError, match="pic_10x5.png"):
+        web.write_record(source, (20, 10), [tmp_path / "pic_10x5.png"], tmp_path / "r.json")
     assert not (tmp_path / "r.json").exists()

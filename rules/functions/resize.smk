@@ -1,0 +1,151 @@
+# Input functions, params, resources, priorities and job bodies of rules/resize.smk.
+import hashlib
+import json
+
+from scripts.formats import FORMAT_PATTERN, FORMATS
+from scripts.imageops import pyramid_level
+from scripts.joblog import run_in_thread
+from scripts.resize_image import resize_image
+
+
+def code_version(*scripts):
+    """A digest of these scripts and the modules they share, given to their jobs
+    as a param: editing one reruns what it makes, as Snakemake does for the
+    scripts it runs itself (as inputs, they would cost the DAG three files
+    more per job)."""
+    digest = hashlib.sha256()
+    for name in (*scripts, "imageops.py", "formats.py", "joblog.py"):
+        digest.update((SCRIPTS_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+DECODE_CODE = code_version("decode_source.py")
+RESIZE_CODE = code_version("resize_image.py")
+
+
+# Decoding: the job that reads a source, so any crash of a decoder on a
+# hostile file ends this process only, and the run goes on.
+def pixel_limit(wildcards):
+    """The pixel limit a source's decode job enforces: 0 (none) for a source
+    whose header shows it within max_pixels. Changing max_pixels then reruns
+    only the sources it concerns, not every decode and so every target."""
+    size = job_source_size(wildcards)
+    if size is not None and size[0] * size[1] <= config["max_pixels"]:
+        return 0
+    return config["max_pixels"]
+
+
+def decode_mem_mb(wildcards):
+    """Decoding holds the decoded image, its normalised copy and the bytes written."""
+    return int(100 + 12 * megapixels(wildcards))
+
+
+def decode_disk_mb(wildcards):
+    """The pyramid takes 4/3 of the decoded pixels, at up to 4 bytes each."""
+    return int(100 + 6 * megapixels(wildcards))
+
+
+def decode_runtime(wildcards):
+    """Minutes a cluster may give a decode: generous, from the megapixels."""
+    return int(2 + megapixels(wildcards) / 10)
+
+
+def target_cost(target):
+    return target.width * target.height / 1e6 * FORMATS[target.fmt].cost
+
+
+# What a decode costs per megapixel, against FORMATS' encode costs.
+DECODE_COST = 2
+
+
+def decode_priority(wildcards):
+    """A decode's own cost plus that of its costliest target (its upward rank),
+    so the decodes that unlock the longest jobs run first."""
+    targets = targets_by_stem().get(wildcards.stem, [])
+    costliest = max(map(target_cost, targets), default=0)
+    return DECODE_COST * megapixels(wildcards) + costliest
+
+
+# Resizing: one job per target.
+def target_level(wildcards):
+    """The pyramid level a target is resampled from (see imageops.pyramid_level)."""
+    size = job_source_size(wildcards)
+    if size is None:
+        return 0
+    return pyramid_level(
+        size[0], int(wildcards.width), config["reducing_gap"], RASTER_LEVELS
+    )
+
+
+def target_raster(wildcards):
+    return RASTER_LEVEL_PATTERNS[target_level(wildcards)].format(stem=wildcards.stem)
+
+
+def resize_input():
+    """What a resize job depends on: its source's pyramid digest file, an
+    output of the same decode job as the levels and next to them, so that
+    Snakemake hashes a few hundred bytes after the job rather than the level
+    it reads. With object storage, the level file itself: the job needs it
+    copied."""
+    return target_raster if storage_prefix() else PYRAMID_DIGESTS
+
+
+@functools.cache
+def encoder_options(fmt):
+    """One format's encoder settings, keys sorted, as given to Pillow."""
+    return dict(sorted(config["encoders"][fmt].items()))
+
+
+def resize_settings(wildcards):
+    """What a resize job takes besides its paths: the pyramid level it
+    resamples, its format's encoder settings and the background (only jpeg
+    flattens transparency).
+
+    A param, so a change reruns only the targets it concerns: one format's
+    encoder settings only that format, the background only jpeg. One function
+    for the three: Snakemake goes through its input-function machinery for
+    every function of every job (docs/performance.md)."""
+    fmt = wildcards.fmt
+    return {
+        "level": target_level(wildcards),
+        "encoder": encoder_options(fmt),
+        "background": "none" if FORMATS[fmt].alpha else config["background"],
+    }
+
+
+def resize_mem_mb(wildcards):
+    """Resizing maps one pyramid level and holds the resized image and the encoder's buffers."""
+    return int(100 + 6 * megapixels(wildcards) / 4 ** target_level(wildcards))
+
+
+def resize_runtime(wildcards):
+    """Minutes a cluster may give a resize: generous, from the megapixels read."""
+    return int(1 + megapixels(wildcards) / 4 ** target_level(wildcards) / 10)
+
+
+def resize_priority(wildcards):
+    """Costliest targets first (longest processing time first): a large PNG
+    started last would run alone while the other cores idle."""
+    width, height = int(wildcards.width), int(wildcards.height)
+    return width * height / 1e6 * FORMATS[wildcards.fmt].cost
+
+
+def resize_job(input, output, wildcards, params, threads, log):
+    """The body of a resize job (a thread of Snakemake's process)."""
+    settings = params.settings
+    run_in_thread(
+        functools.partial(
+            resize_image,
+            Path(input.pyramid),
+            Path(output[0]),
+            int(wildcards.width),
+            int(wildcards.height),
+            wildcards.fmt,
+            settings["encoder"],
+            settings["background"],
+            settings["level"],
+            threads,
+        ),
+        log[0],
+        output[0],
+    )

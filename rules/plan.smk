@@ -1,0 +1,87 @@
+# Target planning: which variants the current sources and config ask for, and
+# what `rule all` lists (scripts/plan.py does the arithmetic).
+from scripts.plan import missing_outputs, plan_targets
+
+
+@functools.cache
+def planned_targets():
+    """Every target of the local sources that the current config asks for."""
+    return plan_targets(
+        source_sizes(), config["widths"], config["formats"], config["allow_upscale"]
+    )
+
+
+@functools.cache
+def targets_by_stem():
+    """Stem -> its planned targets."""
+    grouped = {}
+    for target in planned_targets():
+        grouped.setdefault(target.stem, []).append(target)
+    return grouped
+
+
+def url_source_targets(stem):
+    """The targets of a URL source, from its downloaded file ([] if not there)."""
+    path = INPUT_DIR / url_stems()[stem]
+    size = source_size(path) if path.exists() else None
+    if size is None:
+        return []
+    return plan_targets(
+        {stem: size}, config["widths"], config["formats"], config["allow_upscale"]
+    )
+
+
+def source_targets(stem):
+    """The targets of one source. A URL source's are planned once it has been
+    downloaded: until then, the checkpoint raises and Snakemake asks again."""
+    if stem in url_stems():
+        checkpoints.download_source.get(name=url_stems()[stem])
+        return url_source_targets(stem)
+    return targets_by_stem().get(stem, [])
+
+
+def described_stems():
+    """The sources that have (or will have) variants, in name order."""
+    return sorted(set(targets_by_stem()) | set(url_stems()))
+
+
+def all_records(wildcards):
+    return [RECORD_PATTERN.format(stem=stem) for stem in described_stems()]
+
+
+def variants_to_restore():
+    """The planned variants missing from the output folder although their
+    source's record is there.
+
+    Snakemake rebuilds a missing file only if `all` asks for it or a job that
+    needs it reruns. A missing record is asked for (all_targets), so its
+    describe job reruns and rebuilds whatever variants it lacks; a variant
+    missing behind an intact record has to be asked for itself. On object
+    storage, where checking is not cheap, every planned variant is."""
+    if storage_prefix():
+        return [OUTPUT_DIR / target.name for target in planned_targets()]
+    expected = [
+        OUTPUT_DIR / target.name
+        for stem, targets in targets_by_stem().items()
+        if os.path.exists(RECORD_PATTERN.format(stem=stem))
+        for target in targets
+    ]
+    return missing_outputs(OUTPUT_DIR, expected)
+
+
+def all_targets(wildcards):
+    """The input of `all`: the web files, every source's record, the variants
+    to restore, and the raster of each unreadable source, so that its decode
+    job reports why it cannot be read.
+
+    The variants are not all listed: the manifest needs every record and a
+    record every variant of its source, so they are in the DAG all the same,
+    and a changed source or setting reruns them there. Listing every variant
+    costs the DAG one more file lookup per target (docs/performance.md)."""
+    unreadable = sorted(set(local_sources()) - set(source_sizes()))
+    return (
+        variants_to_restore()
+        + all_records(wildcards)
+        + [RASTER_LEVEL_PATTERNS[0].format(stem=stem) for stem in unreadable]
+        + [MANIFEST, SIZE_REPORT, GALLERY, REPORT_GALLERY]
+    )

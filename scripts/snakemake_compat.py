@@ -1,0 +1,90 @@
+"""Everything the workflow reads of Snakemake beyond its documented Snakefile API.
+
+Snakemake's handlers (onstart, onsuccess, onerror) get no argument, so a run
+summary ("3 sources to process", "FAILED: ...") has to look at the DAG and the
+scheduler itself. Each reader below names the upstream issue that would make
+it unnecessary, and tests/test_snakemake_compat.py fails as soon as one of
+them stops matching the installed Snakemake. Nothing here modifies a
+Snakemake object.
+
+Written for one Snakemake minor version, :data:`SNAKEMAKE_SERIES`, which
+pyproject.toml pins; :func:`check_version` refuses any other at start-up,
+so a new release is tried here, and in the test, before it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+#: The Snakemake minor version these readers were written for.
+SNAKEMAKE_SERIES = (9, 27)
+
+
+def series(version: str) -> tuple[int, int]:
+    """``(major, minor)`` of a version string such as ``9.27.1``."""
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def check_version(version: str) -> None:
+    """Refuse a Snakemake of another minor version than :data:`SNAKEMAKE_SERIES`."""
+    if series(version) != SNAKEMAKE_SERIES:
+        expected = ".".join(map(str, SNAKEMAKE_SERIES))
+        msg = (
+            f"this workflow is written for Snakemake {expected}.x, not {version} "
+            f"(scripts/snakemake_compat.py); install the locked environment: uv sync"
+        )
+        raise RuntimeError(msg)
+
+
+def single_jobs(jobs: Iterable[Any]) -> Iterator[Any]:
+    """The jobs themselves, with the jobs of group jobs (on a cluster) in their place."""
+    for job in jobs:
+        if job.is_group():
+            yield from job.jobs
+        else:
+            yield job
+
+
+def jobs_of(jobs: Iterable[Any], *rule_names: str) -> list[Any]:
+    """The jobs of these rules, looking into group jobs."""
+    return [job for job in single_jobs(jobs) if job.rule.name in rule_names]
+
+
+def pending_jobs(workflow: Any) -> list[Any]:
+    """Every job this run is to execute, finished or not.
+
+    ``DAG.needrun_jobs`` is not documented for Snakefiles; onstart has no
+    other way to know what the run will do (snakemake/snakemake#1011 asks
+    for job identities in what handlers and loggers receive).
+    """
+    return list(workflow.dag.needrun_jobs(exclude_finished=False))
+
+
+def finished_jobs(workflow: Any) -> list[Any]:
+    """The jobs this run has finished (``DAG.finished_jobs``; snakemake/snakemake#1011)."""
+    return list(workflow.dag.finished_jobs)
+
+
+def failed_jobs(workflow: Any) -> list[Any]:
+    """The jobs that failed in this run: the scheduler's ``failed`` set, which
+    onerror cannot get otherwise (snakemake/snakemake#2709)."""
+    scheduler = getattr(workflow, "scheduler", None)
+    return list(getattr(scheduler, "failed", ()))
+
+
+def is_build(workflow: Any) -> bool:
+    """Whether this invocation runs or plans jobs, rather than --lint, --report
+    or a listing, which give no core count (``Workflow._cores`` is None then,
+    and the public ``Workflow.cores`` raises)."""
+    return workflow.dag is not None and not (workflow.local_exec and workflow._cores is None)
+
+
+def s3_client(workflow: Any) -> Any:
+    """The boto3 resource of the default storage provider (snakemake-storage-plugin-s3's
+    ``s3c``): listing the input folder with it costs one request per 1,000
+    sources. Snakemake's storage API can list a folder only through
+    ``glob_wildcards``, which lists far more than the folder
+    (snakemake/snakemake#1909)."""
+    return workflow.storage_registry.default_storage_provider.s3c
