@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the workflow against the hand-rolled process pool on one corpus.
 
-    uv run python benchmarks/compare.py CORPUS_DIR [--rounds 3] [--cores N] [--no-sequential]
+    uv run python benchmarks/compare.py CORPUS_DIR [--rounds 3] [--cores N] [--no-sequential] [--sharp]
 
 Each round runs, alternately, the workflow (`snakemake --cores C`, from empty
 results/ and .snakemake/ metadata, Snakemake's start-up included) and the
@@ -14,6 +14,11 @@ does ("same deflate"). Prints the median wall time of each, the
 workflow/reference ratios, and the output bytes per format (a speed-up only
 counts if the workflow's outputs are no larger than the reference's, within
 2%).
+
+With --sharp, sharp (libvips, what eleventy-img runs) is installed from npm
+into a temporary folder and does the same widths and formats at C = N in
+each round (benchmarks/peer_sharp.mjs, sharp's default encoders): the peer
+to beat, in time and in bytes.
 """
 
 from __future__ import annotations
@@ -109,12 +114,41 @@ def run_reference(
     return elapsed, bytes_per_format(out)
 
 
+def install_sharp(folder: Path) -> Path:
+    """npm-install sharp (with its prebuilt libvips) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--silent", "sharp"],
+        cwd=folder, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(f"npm install sharp failed:\n{done.stderr[-3000:]}")
+    return folder
+
+
+def run_sharp(workdir: Path, corpus: Path, sharp_dir: Path, config: dict) -> tuple[float, dict[str, int]]:
+    """sharp's wall time as it reports it (node's start-up excluded) and its bytes."""
+    out = workdir / "sharp"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        "node", str(ROOT / "benchmarks" / "peer_sharp.mjs"), str(corpus), str(out),
+        ",".join(map(str, config["widths"])), ",".join(config["formats"]),
+    ]
+    done = subprocess.run(cmd, cwd=workdir, env={**os.environ, "PEER_DIR": str(sharp_dir)},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
+    words = done.stdout.split()
+    return float(words[2]), bytes_per_format(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     parser.add_argument("--no-sequential", action="store_true", help="only time C = N")
+    parser.add_argument("--sharp", action="store_true", help="also time sharp (npm) at C = N")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -128,6 +162,7 @@ def main() -> int:
     sizes: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         workdir = copy_workflow(Path(tmp) / "workflow")
+        sharp_dir = install_sharp(Path(tmp) / "sharp-peer") if args.sharp else None
         for round_number in range(1, args.rounds + 1):
             for cores in core_counts:
                 for name in ("workflow", *references):
@@ -137,6 +172,10 @@ def main() -> int:
                         elapsed, sizes[name] = run_reference(workdir, corpus, cores, config, references[name])
                     times[(name, cores)].append(elapsed)
                     print(f"round {round_number}: {name:12} --cores {cores}: {elapsed:7.2f} s", flush=True)
+            if sharp_dir is not None:
+                elapsed, sizes["sharp"] = run_sharp(workdir, corpus, sharp_dir, config)
+                times[("sharp", args.cores)].append(elapsed)
+                print(f"round {round_number}: {'sharp':12} (libvips threads): {elapsed:7.2f} s", flush=True)
     print()
     print(f"corpus: {corpus} ({len(list(corpus.iterdir()))} files), medians of {args.rounds} round(s)")
     for fmt in config["formats"]:
@@ -153,6 +192,12 @@ def main() -> int:
             reference = statistics.median(times[(name, cores)])
             row += f" {reference:>16.2f} {pipeline / reference:>6.2f}"
         print(row)
+    if sharp_dir is not None:
+        pipeline = statistics.median(times[("workflow", args.cores)])
+        peer = statistics.median(times[("sharp", args.cores)])
+        print(f"sharp at {args.cores} cores: {peer:.2f} s; workflow/sharp {pipeline / peer:.2f} "
+              "(sharp's own timer, node's start-up left out; the workflow's includes Snakemake's)")
+        references = {**references, "sharp": None}
     print()
     print(f"{'format':>6} {'workflow bytes':>15}" + "".join(f" {name + ' bytes':>20} {'ratio':>6}" for name in references))
     all_ok = True

@@ -73,7 +73,7 @@ def zlib_like(module, level: int) -> Callable[[bytes], bytes]:
 
 def back_ends() -> dict[str, Callable[[bytes], bytes]]:
     candidates: dict[str, Callable[[bytes], bytes]] = {"zlib level 6 (Pillow, the pool)": zlib_like(zlib, 6)}
-    for level in (6, 7, 8):
+    for level in range(1, 9):
         candidates[f"zlib-ng level {level}"] = zlib_like(zlib_ng, level)
     try:
         import deflate

@@ -14,7 +14,9 @@ from scripts.snakemake_compat import (
     is_build,
     jobs_of,
     pending_jobs,
+    schedule_one_reevaluation_at_a_time,
 )
+from snakemake.scheduling.job_scheduler import JobScheduler
 from scripts.summary import end_lines, start_lines, unique_in_order
 from scripts.web import report_summary
 from snakemake_interface_executor_plugins.settings import ExecMode
@@ -176,6 +178,7 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 onstart:
     acquire_run_lock()
+    schedule_one_reevaluation_at_a_time(JobScheduler)
     print_start_summary()
     cap_memory_to_machine()
     remove_stale_partial_files()

@@ -308,7 +308,7 @@ def zlib_ng_level(fmt: str, options: Mapping[str, Any]) -> int | None:
     """The zlib-ng level a ``fmt`` file is deflated with afterwards, or None if Pillow's output is final."""
     if fmt != "png" or options.get("deflate") != "zlib-ng":
         return None
-    return 9 if options.get("optimize") else int(options.get("compress_level", 7))
+    return 9 if options.get("optimize") else int(options.get("compress_level", 6))
 
 
 def save_image(

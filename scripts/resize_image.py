@@ -21,10 +21,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.imageops import (
+    Raster,
     calculate_new_height,
     level_path,
     raster_full_size,
@@ -33,6 +36,23 @@ from scripts.imageops import (
     save_image,
 )
 from scripts.joblog import run_job
+from scripts.memo import SharedResults, file_identity
+
+
+def load_level(path: str, *identity: int) -> Raster:
+    return read_raster(Path(path))
+
+
+def resample(level: tuple, width: int, height: int) -> Image.Image:
+    return resize_raster(LEVELS.get(*level), width, height)
+
+
+#: The jobs of one process (threads of Snakemake's) share what they read and
+#: resample (scripts/memo.py): a level is read, and a width resampled, once
+#: for all its formats. Sizes in entries (a level is at most 4 bytes a pixel
+#: of its source); docs/performance.md has what they save.
+LEVELS: SharedResults[Raster] = SharedResults(load_level, size=12)
+RESAMPLES: SharedResults[Image.Image] = SharedResults(resample, size=8)
 
 
 def resize_image(
@@ -56,7 +76,7 @@ def resize_image(
             f"({full_width}x{full_height} at width {width} gives height {expected})"
         )
         raise ValueError(msg)
-    resized = resize_raster(read_raster(path), width, height)
+    resized = RESAMPLES.get(file_identity(path), width, height)
     save_image(resized, output, fmt, options, background, threads)
     return f"wrote {output} {width}x{height} {fmt} {output.stat().st_size} bytes"
 

@@ -1,11 +1,13 @@
-"""Everything the workflow reads of Snakemake beyond its documented Snakefile API.
+"""Everything the workflow uses of Snakemake beyond its documented Snakefile API.
 
 Snakemake's handlers (onstart, onsuccess, onerror) get no argument, so a run
 summary ("3 sources to process", "FAILED: ...") has to look at the DAG and the
-scheduler itself. Each reader below names the upstream issue that would make
-it unnecessary, and tests/test_snakemake_compat.py fails as soon as one of
-them stops matching the installed Snakemake. Nothing here modifies a
-Snakemake object.
+scheduler itself: the readers below. One item changes Snakemake's behaviour,
+:func:`schedule_one_reevaluation_at_a_time`, for the measured cost in
+docs/performance.md; its patch for upstream is docs/upstream/. Each item
+names the upstream issue that would make it unnecessary, and
+tests/test_snakemake_compat.py fails as soon as one of them stops matching
+the installed Snakemake.
 
 Written for one Snakemake minor version, :data:`SNAKEMAKE_SERIES`, which
 pyproject.toml pins; :func:`check_version` refuses any other at start-up,
@@ -14,6 +16,7 @@ so a new release is tried here, and in the test, before it is used.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -88,3 +91,40 @@ def s3_client(workflow: Any) -> Any:
     ``glob_wildcards``, which lists far more than the folder
     (snakemake/snakemake#1909)."""
     return workflow.storage_registry.default_storage_provider.s3c
+
+
+def schedule_one_reevaluation_at_a_time(scheduler_class: Any) -> None:
+    """Keep at most one of the scheduler's re-evaluation timers pending, as a daemon.
+
+    After every scheduling pass, Snakemake 9.27 starts a timer to look again
+    at its job rate limit (``--max-jobs-per-timespan``, 100/1s by default),
+    and every pass that a timer or a finished job wakes starts another, so the
+    passes multiply (snakemake/snakemake#3744; in snakemake/snakemake#3804
+    the timers exhausted a login node's threads). Each pass re-evaluates the
+    resources of every ready job while holding the GIL the job threads need.
+    The timers are not daemons either, so every run waited up to a second for
+    the last one before it could exit. One pending timer gives the same rate
+    limiting: the pass it wakes schedules the next. Applied in onstart (the
+    main process only); the patch that does the same upstream is
+    docs/upstream/one-reevaluation-timer.patch.
+    """
+    if getattr(scheduler_class._schedule_reevalutation, "one_at_a_time", False):
+        return
+
+    def schedule_reevaluation(self, delay: float) -> None:
+        if getattr(self, "_pending_reevaluation", None) is not None:
+            return
+
+        def reevaluate() -> None:
+            # Cleared before the scheduler wakes, so the pass it wakes can
+            # always start the next timer.
+            self._pending_reevaluation = None
+            self._open_jobs.release()
+
+        timer = threading.Timer(delay, reevaluate)
+        timer.daemon = True
+        self._pending_reevaluation = timer
+        timer.start()
+
+    schedule_reevaluation.one_at_a_time = True
+    scheduler_class._schedule_reevalutation = schedule_reevaluation

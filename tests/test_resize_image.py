@@ -42,3 +42,30 @@ def test_resize_image_reads_a_level_file_given_directly(pyramid: Path, tmp_path:
 def test_resize_image_refuses_a_height_off_the_aspect_ratio(pyramid: Path, tmp_path: Path):
     with pytest.raises(ValueError, match="does not match the source's aspect ratio"):
         resize_image(pyramid, tmp_path / "x.png", 32, 17, "png", {})
+
+
+def test_the_shared_resample_gives_every_format_the_bytes_of_a_fresh_one(pyramid: Path, tmp_path: Path):
+    """What one job resampled and another reuses cannot change an output."""
+    from scripts import resize_image as module
+
+    module.RESAMPLES.clear()
+    module.LEVELS.clear()
+    warm = tmp_path / "warm"
+    for fmt in ("png", "webp", "png"):
+        resize_image(pyramid, warm / f"noise_32x16.{fmt}", 32, 16, fmt, {}, level=1)
+    assert module.RESAMPLES.hits == 2 and module.RESAMPLES.misses == 1
+    for fmt in ("png", "webp"):
+        module.RESAMPLES.clear()
+        module.LEVELS.clear()
+        cold = tmp_path / "cold" / f"noise_32x16.{fmt}"
+        resize_image(pyramid, cold, 32, 16, fmt, {}, level=1)
+        assert cold.read_bytes() == (warm / cold.name).read_bytes()
+
+
+def test_a_pyramid_written_again_is_never_read_from_memory(pyramid: Path, tmp_path: Path):
+    resize_image(pyramid, tmp_path / "before.png", 32, 16, "png", {}, level=1)
+    levels = [pyramid.with_name(f"L{level}.raster") for level in range(3)]
+    write_pyramid(Image.new("RGB", (64, 32), (200, 10, 10)), levels, pyramid)
+    resize_image(pyramid, tmp_path / "after.png", 32, 16, "png", {}, level=1)
+    with Image.open(tmp_path / "after.png") as im:
+        assert im.getpixel((5, 5)) == (200, 10, 10)

@@ -7,6 +7,9 @@ uses, before any run prints a wrong summary.
 from __future__ import annotations
 
 import inspect
+import os
+import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -73,3 +76,67 @@ def test_jobs_of_looks_into_group_jobs():
 
 def test_failed_jobs_of_a_workflow_without_a_scheduler_is_empty():
     assert compat.failed_jobs(SimpleNamespace()) == []
+
+
+def test_the_scheduler_still_reevaluates_through_the_method_the_patch_replaces():
+    """The patch replaces this method; if Snakemake renames it or changes what
+    it does, the patch would silently stop applying: fail here instead."""
+    source = inspect.getsource(JobScheduler._schedule_reevalutation)
+    assert "threading.Timer(" in source and "self._open_jobs.release()" in source
+    schedule = inspect.getsource(JobScheduler.schedule)
+    assert schedule.count("self._schedule_reevalutation(") == 2
+
+
+class FakeScheduler:
+    def __init__(self):
+        self._open_jobs = threading.Semaphore(0)
+
+
+def test_one_reevaluation_timer_at_a_time_and_as_a_daemon(monkeypatch):
+    original = JobScheduler._schedule_reevalutation
+    monkeypatch.setattr(FakeScheduler, "_schedule_reevalutation", original, raising=False)
+    compat.schedule_one_reevaluation_at_a_time(FakeScheduler)
+    scheduler = FakeScheduler()
+    scheduler._schedule_reevalutation(0.2)
+    timer = scheduler._pending_reevaluation
+    scheduler._schedule_reevalutation(0.2)
+    assert scheduler._pending_reevaluation is timer  # no second timer
+    assert timer.daemon  # a run never waits for it at exit
+    assert scheduler._open_jobs.acquire(timeout=5)  # it wakes the scheduler once
+    assert scheduler._pending_reevaluation is None  # so the pass can start the next
+    assert not scheduler._open_jobs.acquire(timeout=0.3)
+    scheduler._schedule_reevalutation(0.05)
+    assert scheduler._open_jobs.acquire(timeout=5)
+
+
+def test_applying_the_patch_twice_keeps_one():
+    class Scheduler(FakeScheduler):
+        _schedule_reevalutation = JobScheduler._schedule_reevalutation
+
+    compat.schedule_one_reevaluation_at_a_time(Scheduler)
+    patched = Scheduler._schedule_reevalutation
+    compat.schedule_one_reevaluation_at_a_time(Scheduler)
+    assert Scheduler._schedule_reevalutation is patched
+
+
+def test_the_upstream_patch_applies_to_the_installed_snakemake(tmp_path):
+    """docs/upstream/one-reevaluation-timer.patch is ready to send: it applies
+    to the Snakemake this workflow pins, and the patched scheduler imports."""
+    import shutil
+    import subprocess
+    import sys
+
+    package = Path(snakemake.__file__).parent
+    shutil.copytree(package, tmp_path / "snakemake", ignore=shutil.ignore_patterns("__pycache__"))
+    patch = ROOT / "docs" / "upstream" / "one-reevaluation-timer.patch"
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
+    patched = (tmp_path / "snakemake" / "scheduling" / "job_scheduler.py").read_text()
+    assert "self._pending_reevaluation.daemon = True" in patched
+    compile(patched, "job_scheduler.py", "exec")
+    done = subprocess.run(
+        [sys.executable, "-c", "import snakemake.api, snakemake.scheduling.job_scheduler as s; print(s.__file__)"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path / "snakemake" / "scheduling" / "job_scheduler.py")

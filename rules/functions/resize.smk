@@ -124,10 +124,14 @@ def resize_runtime(wildcards):
 
 
 def resize_priority(wildcards):
-    """Costliest targets first (longest processing time first): a large PNG
-    started last would run alone while the other cores idle."""
-    width, height = int(wildcards.width), int(wildcards.height)
-    return width * height / 1e6 * FORMATS[wildcards.fmt].cost
+    """Costliest first (longest processing time first: a large PNG started
+    last would run alone while the other cores idle), by the cost of all the
+    formats of the target's width, so that they run one after the other and
+    share one resample (scripts/resize_image.py); the costliest format of a
+    width first."""
+    megapixels = int(wildcards.width) * int(wildcards.height) / 1e6
+    width_cost = sum(FORMATS[fmt].cost for fmt in config["formats"])
+    return megapixels * width_cost + FORMATS[wildcards.fmt].cost / 1000
 
 
 def resize_job(input, output, wildcards, params, threads, log):
