@@ -33,8 +33,12 @@ rule decode_source:
         code=DECODE_CODE,
         script=str(SCRIPTS_DIR / "decode_source.py"),
     shell:
+        # A decoder that crashes (a signal, exit status above 128) cannot say
+        # so itself: the shell names the source instead.
         "python {params.script:q} {input.source:q} {output.levels:q}"
         " --digests {output.digests:q} --max-pixels {params.max_pixels} --log {log:q}"
+        " || {{ status=$?; [ $status -le 128 ] || printf 'ERROR %s: the decoder crashed"
+        " (signal %d)\\n' {input.source:q} $((status - 128)) >&2; exit $status; }}"
 
 
 rule resize_image:

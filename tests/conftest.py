@@ -56,10 +56,10 @@ class Workflow:
         config.update(changes)
         (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
         done = subprocess.run(
-            cmd, cwd=self.root, env=job_environment(), capture_output=True, text=True, timeout=600
+            cmd, cwd=self.root, env={**job_environment(), **(env or {})}, capture_output=True, text=True, timeout=600
         )
         if check and done.returncode != 0:
             pytest.fail(f"snakemake {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")

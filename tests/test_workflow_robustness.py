@@ -53,6 +53,46 @@ def test_a_bad_source_fails_alone_with_one_line(workflow, name, content, cause):
     assert not [n for n in workflow.outputs() if not n.startswith("good_")]
 
 
+#: Loaded by every Python process of the run (PYTHONPATH): the JPEG decoder
+#: crashes the process, for real (SIGSEGV), on a file named segfault*.
+CRASHING_JPEG_DECODER = """
+import faulthandler
+import os
+
+from PIL import JpegImagePlugin
+
+_load = JpegImagePlugin.JpegImageFile.load
+
+
+def load(self):
+    if os.path.basename(self.filename or "").startswith("segfault"):
+        faulthandler._sigsegv()
+    return _load(self)
+
+
+JpegImagePlugin.JpegImageFile.load = load
+"""
+
+
+def test_a_decoder_that_crashes_fails_only_its_source(workflow, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(CRASHING_JPEG_DECODER)
+    make_image(workflow.inputs / "segfault.jpg", (64, 48))
+    make_image(workflow.inputs / "good.jpg", (64, 48))
+    done = workflow.run(check=False, env={"PYTHONPATH": str(site)})
+    log = build_log(done)
+    assert done.returncode != 0
+    assert "ERROR input_images/segfault.jpg: the decoder crashed (signal 11)" in log.splitlines()
+    assert "FAILED: 1 source(s): input_images/segfault.jpg" in log
+    assert {n for n in workflow.outputs() if n.startswith("good_")} == {
+        f"good_{s}.{f}" for s in ("40x30", "20x15", "10x8") for f in ("png", "webp")
+    }
+    assert not [n for n in workflow.outputs() if n.startswith("segfault")]
+    assert not list(workflow.results.rglob("*.part"))
+    assert not (workflow.results / ".cache" / "segfault" / "levels.sha256").exists()
+
+
 def test_a_png_named_jpg_is_read_by_its_content(workflow):
     make_image(workflow.inputs / "actually_png.jpg", (20, 10), format="PNG")
     workflow.run()
