@@ -13,6 +13,7 @@ sys.path.insert(0, workflow.basedir)
 
 from scripts import bucket, snakemake_compat
 from scripts.download import ORIGIN_FOLDER, plan_downloads, read_url_list
+from scripts.formats import variant_name
 from scripts.imageops import RASTER_LEVELS
 from scripts.plan import find_sources, probe_size
 
@@ -43,7 +44,7 @@ OUTPUT_DIR = Path(config["output_dir"])
 LOG_DIR = OUTPUT_DIR / "logs"
 BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
 CACHE_DIR = OUTPUT_DIR / ".cache"
-TARGET_PATTERN = str(OUTPUT_DIR / "{stem}_{width}x{height}.{fmt}")
+TARGET_PATTERN = str(OUTPUT_DIR / variant_name("{stem}", "{width}", "{height}", "{fmt}"))
 # The decoded pyramid of one source (rules/resize.smk): level k is the upright
 # image reduced 2**k times; the SHA-256 of each level is written after them.
 RASTER_LEVEL_PATTERNS = [
