@@ -13,6 +13,7 @@ from scripts.snakemake_compat import (
     finished_jobs,
     is_build,
     jobs_of,
+    list_remaining_jobs_only_when_read,
     pending_jobs,
     schedule_one_reevaluation_at_a_time,
 )
@@ -179,6 +180,7 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 onstart:
     acquire_run_lock()
     schedule_one_reevaluation_at_a_time(JobScheduler)
+    list_remaining_jobs_only_when_read(JobScheduler)
     print_start_summary()
     cap_memory_to_machine()
     remove_stale_partial_files()

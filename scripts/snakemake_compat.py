@@ -2,9 +2,11 @@
 
 Snakemake's handlers (onstart, onsuccess, onerror) get no argument, so a run
 summary ("3 sources to process", "FAILED: ...") has to look at the DAG and the
-scheduler itself: the readers below. One item changes Snakemake's behaviour,
-:func:`schedule_one_reevaluation_at_a_time`, for the measured cost in
-docs/performance.md; its patch for upstream is docs/upstream/. Each item
+scheduler itself: the readers below. Two items change Snakemake's scheduler,
+:func:`schedule_one_reevaluation_at_a_time` and
+:func:`list_remaining_jobs_only_when_read`, for the costs measured in
+docs/performance.md; the patches that do the same upstream are in
+docs/upstream/. Each item
 names the upstream issue that would make it unnecessary, and
 tests/test_snakemake_compat.py fails as soon as one of them stops matching
 the installed Snakemake.
@@ -16,9 +18,12 @@ so a new release is tried here, and in the test, before it is used.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: The Snakemake minor version these readers were written for.
 SNAKEMAKE_SERIES = (9, 27)
@@ -128,3 +133,50 @@ def schedule_one_reevaluation_at_a_time(scheduler_class: Any) -> None:
 
     schedule_reevaluation.one_at_a_time = True
     scheduler_class._schedule_reevalutation = schedule_reevaluation
+
+
+class LazySequence(Sequence[T]):
+    """The sequence ``compute()`` returns, computed once, when first read."""
+
+    def __init__(self, compute: Callable[[], Sequence[T]]) -> None:
+        self._compute = compute
+
+    @functools.cached_property
+    def items(self) -> Sequence[T]:
+        return self._compute()
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.items
+
+
+def list_remaining_jobs_only_when_read(scheduler_class: Any) -> None:
+    """Let the scheduler list the jobs still to run only if a selector reads the list.
+
+    Every scheduling pass of Snakemake 9.27 hands the job selector
+    ``remaining_jobs``: every job of the run not yet finished, listed by
+    walking them all. The greedy selector (profiles/default) never reads it,
+    so a build of N jobs spends N passes x N jobs on it: at 1,000 sources
+    (25,000 jobs) it was the largest part of the main thread's samples, and
+    the build slowed as it went (snakemake/snakemake#2354 reports such a
+    build; #4240 names this per-pass cost). The ILP selector and the end of a
+    run get the same list, computed when first read. Applied in onstart; the
+    patch for upstream is docs/upstream/lazy-remaining-jobs.patch.
+    """
+    remaining_jobs = scheduler_class.__dict__["remaining_jobs"]
+    if getattr(remaining_jobs.fget, "lazy", False):
+        return
+
+    def lazy_remaining_jobs(self: Any) -> LazySequence[Any]:
+        return LazySequence(functools.partial(remaining_jobs.fget, self))
+
+    lazy_remaining_jobs.lazy = True
+    scheduler_class.remaining_jobs = property(lazy_remaining_jobs)

@@ -119,24 +119,87 @@ def test_applying_the_patch_twice_keeps_one():
     assert Scheduler._schedule_reevalutation is patched
 
 
-def test_the_upstream_patch_applies_to_the_installed_snakemake(tmp_path):
-    """docs/upstream/one-reevaluation-timer.patch is ready to send: it applies
-    to the Snakemake this workflow pins, and the patched scheduler imports."""
+@pytest.mark.parametrize(
+    ("patch", "marker"),
+    [
+        ("one-reevaluation-timer.patch", "self._pending_reevaluation.daemon = True"),
+        ("lazy-remaining-jobs.patch", "remaining_jobs = _LazyJobs(lambda: self.remaining_jobs)"),
+    ],
+)
+def test_each_upstream_patch_applies_to_the_installed_snakemake(tmp_path, patch, marker):
+    """docs/upstream/ holds patches ready to send: each applies to the
+    Snakemake this workflow pins, and the patched scheduler imports."""
     import shutil
     import subprocess
     import sys
 
     package = Path(snakemake.__file__).parent
     shutil.copytree(package, tmp_path / "snakemake", ignore=shutil.ignore_patterns("__pycache__"))
-    patch = ROOT / "docs" / "upstream" / "one-reevaluation-timer.patch"
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
-    patched = (tmp_path / "snakemake" / "scheduling" / "job_scheduler.py").read_text()
-    assert "self._pending_reevaluation.daemon = True" in patched
-    compile(patched, "job_scheduler.py", "exec")
+    subprocess.run(["git", "apply", str(ROOT / "docs" / "upstream" / patch)], cwd=tmp_path, check=True)
+    patched = tmp_path / "snakemake" / "scheduling" / "job_scheduler.py"
+    assert marker in patched.read_text()
     done = subprocess.run(
         [sys.executable, "-c", "import snakemake.api, snakemake.scheduling.job_scheduler as s; print(s.__file__)"],
         cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(tmp_path / "snakemake" / "scheduling" / "job_scheduler.py")
+    assert done.stdout.strip() == str(patched)
+
+
+def test_the_scheduler_still_lists_remaining_jobs_in_a_property_it_passes_to_selectors():
+    assert isinstance(JobScheduler.__dict__["remaining_jobs"], property)
+    assert inspect.getsource(JobScheduler.job_selector).count("self.remaining_jobs") == 2
+
+
+class Counting:
+    """A compute function that counts its calls."""
+
+    def __init__(self, items):
+        self.items = items
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return list(self.items)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        (len, 3),
+        (bool, True),
+        (list, ["a", "b", "c"]),
+        (lambda s: s[1], "b"),
+        (lambda s: s[-1], "c"),
+        (lambda s: s[:2], ["a", "b"]),
+        (lambda s: "b" in s, True),
+        (lambda s: "z" in s, False),
+        (lambda s: s.index("c"), 2),
+        (lambda s: list(reversed(s)), ["c", "b", "a"]),
+    ],
+)
+def test_a_lazy_sequence_reads_like_its_list_and_is_computed_once(read, expected):
+    compute = Counting("abc")
+    sequence = compat.LazySequence(compute)
+    assert compute.calls == 0
+    assert read(sequence) == expected
+    assert read(sequence) == expected
+    assert compute.calls == 1
+
+
+def test_remaining_jobs_are_listed_only_when_read():
+    walked = []
+
+    class Scheduler:
+        @property
+        def remaining_jobs(self):
+            walked.append(1)
+            return ["job"]
+
+    compat.list_remaining_jobs_only_when_read(Scheduler)
+    compat.list_remaining_jobs_only_when_read(Scheduler)  # applied once
+    remaining = Scheduler().remaining_jobs
+    assert walked == []
+    assert list(remaining) == ["job"] and len(remaining) == 1
+    assert walked == [1]
