@@ -44,7 +44,9 @@ OUTPUT_DIR = Path(config["output_dir"])
 LOG_DIR = OUTPUT_DIR / "logs"
 BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
 CACHE_DIR = OUTPUT_DIR / ".cache"
-TARGET_PATTERN = str(OUTPUT_DIR / variant_name("{stem}", "{width}", "{height}", "{fmt}"))
+TARGET_PATTERN = str(
+    OUTPUT_DIR / variant_name("{stem}", "{width}", "{height}", "{fmt}")
+)
 # The decoded pyramid of one source (rules/resize.smk): level k is the upright
 # image reduced 2**k times; the SHA-256 of each level is written after them.
 RASTER_LEVEL_PATTERNS = [
