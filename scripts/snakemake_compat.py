@@ -180,3 +180,4 @@ def list_remaining_jobs_only_when_read(scheduler_class: Any) -> None:
 
     lazy_remaining_jobs.lazy = True
     scheduler_class.remaining_jobs = property(lazy_remaining_jobs)
+

@@ -203,3 +203,4 @@ def test_remaining_jobs_are_listed_only_when_read():
     assert walked == []
     assert list(remaining) == ["job"] and len(remaining) == 1
     assert walked == [1]
+

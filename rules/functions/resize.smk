@@ -1,6 +1,5 @@
 # Input functions, params, resources, priorities and job bodies of rules/resize.smk.
 import hashlib
-import json
 
 from scripts.formats import FORMAT_PATTERN, FORMATS
 from scripts.imageops import pyramid_level
