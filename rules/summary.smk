@@ -17,7 +17,6 @@ from scripts.snakemake_compat import (
     pending_jobs,
     schedule_one_reevaluation_at_a_time,
 )
-from snakemake.scheduling.job_scheduler import JobScheduler
 from scripts.summary import end_lines, start_lines, unique_in_order
 from scripts.web import report_summary
 from snakemake_interface_executor_plugins.settings import ExecMode
@@ -40,7 +39,8 @@ def acquire_run_lock():
     Snakemake's own lock is turned off in the profile (nolock): its lock files
     outlive a run that is killed, so a plain rerun after `kill -9` would fail.
     An flock() is released by the kernel when its process dies, however it dies.
-    Returns the open lock file, None if another run holds it.
+    Returns the lock file, held open for the rest of the run; another run
+    holding it is refused with a WorkflowError.
     """
     path = Path(".snakemake") / "responsive-images.lock"
     path.parent.mkdir(exist_ok=True)
@@ -179,8 +179,8 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 onstart:
     acquire_run_lock()
-    schedule_one_reevaluation_at_a_time(JobScheduler)
-    list_remaining_jobs_only_when_read(JobScheduler)
+    schedule_one_reevaluation_at_a_time()
+    list_remaining_jobs_only_when_read()
     print_start_summary()
     cap_memory_to_machine()
     remove_stale_partial_files()

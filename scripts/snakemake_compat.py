@@ -98,7 +98,14 @@ def s3_client(workflow: Any) -> Any:
     return workflow.storage_registry.default_storage_provider.s3c
 
 
-def schedule_one_reevaluation_at_a_time(scheduler_class: Any) -> None:
+def job_scheduler_class() -> Any:
+    """Snakemake's JobScheduler class, which the two scheduler items change."""
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    return JobScheduler
+
+
+def schedule_one_reevaluation_at_a_time(scheduler_class: Any = None) -> None:
     """Keep at most one of the scheduler's re-evaluation timers pending, as a daemon.
 
     After every scheduling pass, Snakemake 9.27 starts a timer to look again
@@ -113,6 +120,7 @@ def schedule_one_reevaluation_at_a_time(scheduler_class: Any) -> None:
     main process only); the patch that does the same upstream is
     docs/upstream/one-reevaluation-timer.patch.
     """
+    scheduler_class = scheduler_class or job_scheduler_class()
     if getattr(scheduler_class._schedule_reevalutation, "one_at_a_time", False):
         return
 
@@ -158,7 +166,7 @@ class LazySequence(Sequence[T]):
         return item in self.items
 
 
-def list_remaining_jobs_only_when_read(scheduler_class: Any) -> None:
+def list_remaining_jobs_only_when_read(scheduler_class: Any = None) -> None:
     """Let the scheduler list the jobs still to run only if a selector reads the list.
 
     Every scheduling pass of Snakemake 9.27 hands the job selector
@@ -171,6 +179,7 @@ def list_remaining_jobs_only_when_read(scheduler_class: Any) -> None:
     run get the same list, computed when first read. Applied in onstart; the
     patch for upstream is docs/upstream/lazy-remaining-jobs.patch.
     """
+    scheduler_class = scheduler_class or job_scheduler_class()
     remaining_jobs = scheduler_class.__dict__["remaining_jobs"]
     if getattr(remaining_jobs.fget, "lazy", False):
         return

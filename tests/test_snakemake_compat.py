@@ -204,3 +204,7 @@ def test_remaining_jobs_are_listed_only_when_read():
     assert list(remaining) == ["job"] and len(remaining) == 1
     assert walked == [1]
 
+
+
+def test_the_items_change_snakemake_s_own_scheduler_class():
+    assert compat.job_scheduler_class() is JobScheduler
