@@ -399,3 +399,25 @@ def test_pillow_save_options(fmt, options, expected):
 )
 def test_zlib_ng_level(fmt, options, expected):
     assert zlib_ng_level(fmt, options) == expected
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "threads", "expected"),
+    [
+        ("avif", {}, 3, 3),
+        ("avif", {"max_threads": 1}, 3, 1),
+        ("webp", {}, 3, None),
+        ("png", {"deflate": "zlib"}, 3, None),
+    ],
+)
+def test_an_encoder_with_threads_of_its_own_gets_the_job_s_budget(tmp_path, monkeypatch, fmt, options, threads, expected):
+    given = []
+    save = Image.Image.save
+
+    def recording_save(self, fp, format=None, **params):
+        given.append(params.get("max_threads"))
+        return save(self, fp, format=format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", recording_save)
+    save_image(Image.new("RGB", (8, 8), (10, 200, 30)), tmp_path / f"x.{fmt}", fmt, options, threads=threads)
+    assert given == [expected]
