@@ -7,11 +7,12 @@ Runs COMMAND (for example `python -m snakemake --cores 2 --quiet all`) and
 prints its wall time and three CPU figures:
 
 - main: the command's own process (for Snakemake: parsing, DAG, scheduler and
-  bookkeeping), read from /proc while it runs;
-- children: the processes it waited for (each job's bash and client, and the
-  fork server itself);
+  bookkeeping, and the resize and web jobs, which are its threads), read from
+  /proc while it runs;
+- children: the processes it waited for (each decode's and download's bash
+  and Python);
 - machine: all busy CPU on the machine, from /proc/stat. The rest of it is the
-  jobs' own work in the fork server's children, which nobody waits for.
+  work of anything else on the machine.
 
 The machine figure counts anything else running at the same time: use it on an
 otherwise idle machine.
