@@ -49,8 +49,14 @@ def decode_runtime(wildcards):
     return int(2 + megapixels(wildcards) / 10)
 
 
-def target_cost(target):
-    return target.width * target.height / 1e6 * FORMATS[target.fmt].cost
+def target_priority(width, height, fmt):
+    """Costliest first (longest processing time first: a large PNG started
+    last would run alone while the other cores idle), by the cost of all the
+    formats of the target's width, so that they run one after the other and
+    share one resample (scripts/resize_image.py); the costliest format of a
+    width first."""
+    width_cost = sum(FORMATS[name].cost for name in config["formats"])
+    return width * height / 1e6 * width_cost + FORMATS[fmt].cost / 1000
 
 
 # What a decode costs per megapixel, against FORMATS' encode costs.
@@ -61,7 +67,9 @@ def decode_priority(wildcards):
     """A decode's own cost plus that of its costliest target (its upward rank),
     so the decodes that unlock the longest jobs run first."""
     targets = targets_by_stem().get(wildcards.stem, [])
-    costliest = max(map(target_cost, targets), default=0)
+    costliest = max(
+        (target_priority(t.width, t.height, t.fmt) for t in targets), default=0
+    )
     return DECODE_COST * megapixels(wildcards) + costliest
 
 
@@ -123,14 +131,7 @@ def resize_runtime(wildcards):
 
 
 def resize_priority(wildcards):
-    """Costliest first (longest processing time first: a large PNG started
-    last would run alone while the other cores idle), by the cost of all the
-    formats of the target's width, so that they run one after the other and
-    share one resample (scripts/resize_image.py); the costliest format of a
-    width first."""
-    megapixels = int(wildcards.width) * int(wildcards.height) / 1e6
-    width_cost = sum(FORMATS[fmt].cost for fmt in config["formats"])
-    return megapixels * width_cost + FORMATS[wildcards.fmt].cost / 1000
+    return target_priority(int(wildcards.width), int(wildcards.height), wildcards.fmt)
 
 
 def resize_job(input, output, wildcards, params, threads, log):
