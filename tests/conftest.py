@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,11 @@ class Workflow:
         config.update(changes)
         (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
-    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None, launcher: Sequence[str] = ()
+    ) -> subprocess.CompletedProcess:
+        """Run Snakemake here; ``launcher`` is a command prefix (a namespace, say) it runs under."""
+        cmd = [*launcher, sys.executable, "-m", "snakemake", "--cores", "2", *args]
         done = subprocess.run(
             cmd, cwd=self.root, env={**job_environment(), **(env or {})}, capture_output=True, text=True, timeout=600
         )

@@ -2,8 +2,12 @@
 slurm-wlm and munge packages (.ci/run installs them): profiles/slurm submits
 each group of decode and resize jobs with sbatch, and the web jobs run locally.
 
-Skipped, saying why, where the packages are missing, the tests do not run as
-root (the daemons need it), or /etc/slurm/slurm.conf belongs to a real cluster.
+SLURM's configuration, state and logs live in the test's own folder. Every
+daemon and the workflow run in a private mount namespace where that folder is
+bind-mounted over /etc/slurm, so the host's /etc is never written and a real
+cluster's configuration is never seen. Skipped, saying why, where the packages
+are missing or the tests cannot mount (the daemons need root anyway); under
+CI a skip is a failure (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ import pytest
 from conftest import make_image
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
-#: Where SLURM's clients look for their configuration. The jobs' own srun calls
-#: drop $SLURM_CONF, so the test cluster's configuration must be here.
-SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
-MARKER = "# test cluster of tests/test_slurm.py"
+#: Where SLURM's clients look for their configuration. $SLURM_CONF cannot point
+#: elsewhere: the jobstep executor drops every SLURM_* variable but the job's
+#: identity before its srun calls (snakemake-executor-plugin-slurm-jobstep,
+#: the patch in docs/upstream/jobstep-keep-slurm-conf.patch).
+CONF_FOLDER = Path("/etc/slurm")
 #: The executor's settings for a quick local cluster: squeue for job states
 #: (there is no accounting database), a first status check after 1 s, and the
 #: logs of successful jobs kept (the test reads them).
@@ -34,16 +39,23 @@ CLUSTER_OPTIONS = (
 
 
 def free_port() -> int:
+    """A port no one listens on now; slurmctld and slurmd bind theirs by number
+    from slurm.conf, so it must be picked before they start."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+def in_namespace(etc: Path) -> list[str]:
+    """A command prefix: a private mount namespace where ``etc`` is /etc/slurm."""
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f'mount --bind "$0" {CONF_FOLDER} && exec "$@"', str(etc)]
+
+
 def cluster_conf(folder: Path, munge_socket: Path) -> str:
     host = socket.gethostname().split(".")[0]
     mem_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20 - 1024
-    return f"""{MARKER}
-ClusterName=test
+    return f"""ClusterName=test
 SlurmctldHost={host}
 SlurmUser=root
 SlurmdUser=root
@@ -75,43 +87,38 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 
 @pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory):
-    missing = [name for name in DAEMONS if shutil.which(name) is None]
+    """The folder of a running single-node cluster and the prefix that sees it."""
+    missing = [name for name in (*DAEMONS, "unshare") if shutil.which(name) is None]
     if missing:
         pytest.skip(f"SLURM is not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge")
     if os.geteuid() != 0:
         pytest.skip("the test cluster's daemons (munged, slurmctld, slurmd) need root")
-    if SYSTEM_CONF.exists() and MARKER not in SYSTEM_CONF.read_text():
-        pytest.skip(f"{SYSTEM_CONF} belongs to a real cluster; not replacing it")
     folder = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool", "munge"):
+    for sub in ("state", "spool", "munge", "etc"):
         (folder / sub).mkdir()
+    launcher = in_namespace(folder / "etc")
+    probe = subprocess.run([*launcher, "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot bind-mount over {CONF_FOLDER} here: {probe.stderr.strip()}")
     key = folder / "munge" / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o400)
     munge_socket = folder / "munge" / "munge.socket"
-    subprocess.run(
-        ["munged", "--force", f"--key-file={key}", f"--socket={munge_socket}",
-         f"--pid-file={folder}/munge/munged.pid", f"--log-file={folder}/munge/munged.log",
-         f"--seed-file={folder}/munge/seed"],
-        check=True,
-    )
-    SYSTEM_CONF.parent.mkdir(parents=True, exist_ok=True)
-    SYSTEM_CONF.write_text(cluster_conf(folder, munge_socket))
-    daemons = [
-        subprocess.Popen([daemon, "-D"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for daemon in ("slurmctld", "slurmd")
-    ]
+    (folder / "etc" / "slurm.conf").write_text(cluster_conf(folder, munge_socket))
+    daemons: list[subprocess.Popen] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            state = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True).stdout.strip()
-            if state == "idle":
-                break
-            if time.monotonic() > deadline or any(d.poll() is not None for d in daemons):
-                logs = "\n".join((folder / n).read_text()[-1500:] for n in ("slurmctld.log", "slurmd.log") if (folder / n).exists())
-                pytest.fail(f"the test SLURM cluster did not come up (state {state!r}):\n{logs}")
-            time.sleep(0.5)
-        yield folder
+        subprocess.run(
+            ["munged", "--force", f"--key-file={key}", f"--socket={munge_socket}",
+             f"--pid-file={folder}/munge/munged.pid", f"--log-file={folder}/munge/munged.log",
+             f"--seed-file={folder}/munge/seed"],
+            check=True,
+        )
+        for daemon in ("slurmctld", "slurmd"):
+            daemons.append(
+                subprocess.Popen([*launcher, daemon, "-D"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
+        wait_until_idle(launcher, daemons, folder)
+        yield folder, launcher
     finally:
         for daemon in daemons:
             daemon.terminate()
@@ -120,30 +127,58 @@ def slurm_cluster(tmp_path_factory):
         pid_file = folder / "munge" / "munged.pid"
         if pid_file.exists():
             subprocess.run(["kill", pid_file.read_text().strip()], check=False)
-        SYSTEM_CONF.unlink(missing_ok=True)
 
 
-def cluster_job_ids() -> set[str]:
+def wait_until_idle(launcher: list[str], daemons: list[subprocess.Popen], folder: Path) -> None:
+    """Poll sinfo until the node is idle (SLURM offers no event to wait on)."""
+    deadline = time.monotonic() + 60
+    while True:
+        done = subprocess.run([*launcher, "sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+        if done.stdout.strip() == "idle":
+            return
+        if time.monotonic() > deadline or any(d.poll() is not None for d in daemons):
+            logs = "\n".join((folder / n).read_text()[-1500:] for n in ("slurmctld.log", "slurmd.log") if (folder / n).exists())
+            pytest.fail(f"the test SLURM cluster did not come up ({done.stdout.strip()!r} {done.stderr.strip()}):\n{logs}")
+        time.sleep(0.5)
+
+
+def cluster_job_ids(launcher: list[str]) -> set[str]:
     """Every job SLURM still lists, finished ones included (MinJobAge keeps them)."""
-    out = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True)
+    out = subprocess.run([*launcher, "squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
 
 def test_build_on_slurm_groups_targets_into_cluster_jobs(slurm_cluster, workflow):
+    _, launcher = slurm_cluster
     for stem, size in (("alpha", (64, 48)), ("beta", (48, 64)), ("gamma", (40, 40))):
         make_image(workflow.inputs / f"{stem}.jpg", size)
-    before = cluster_job_ids()
-    done = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS)
+    before = cluster_job_ids(launcher)
+    done = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
     assert "--- Mode: CLUSTER (50 jobs at once) ---" in done.stderr
     assert len(workflow.outputs()) == 3 * 3 * 2
     assert (workflow.results / "manifest.json").exists()
     # One sbatch job did the 3 decodes and 18 resizes (group "image", 5 components);
     # the web jobs ran locally.
-    assert len(cluster_job_ids() - before) == 1
+    assert len(cluster_job_ids(launcher) - before) == 1
     logs = list((workflow.root / ".snakemake" / "slurm_logs").rglob("*.log"))
     assert [log.parent.name for log in logs] == ["group_image_decode_source_resize_image"]
     assert "21 of 21 steps (100%) done" in logs[0].read_text()
 
-    again = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS)
+    again = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
     assert "Nothing to be done" in again.stdout + again.stderr
-    assert len(cluster_job_ids() - before) == 1
+    assert len(cluster_job_ids(launcher) - before) == 1
+
+
+def test_the_jobstep_executor_still_drops_slurm_conf_and_the_upstream_patch_keeps_it(tmp_path):
+    """Why the cluster is bound over /etc/slurm: the jobstep executor's srun
+    calls lose $SLURM_CONF. When a release keeps it, this fails, and the test
+    cluster can use $SLURM_CONF instead of a mount namespace."""
+    import snakemake_executor_plugin_slurm_jobstep as jobstep
+
+    package = Path(jobstep.__file__).parent
+    assert '"SLURM_CONF"' not in Path(jobstep.__file__).read_text()
+    shutil.copytree(package, tmp_path / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    patch = Path(__file__).parents[1] / "docs" / "upstream" / "jobstep-keep-slurm-conf.patch"
+    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
+    assert '"SLURM_CONF",' in (tmp_path / package.name / "__init__.py").read_text()
