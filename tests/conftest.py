@@ -5,14 +5,53 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 from PIL import Image
 
 from benchmarks.compare import ROOT, copy_workflow  # noqa: F401 (ROOT is for the tests)
+
+#: Under CI (.ci/run sets CI=true) a skipped test fails: a missing browser, S3
+#: server, SLURM or mount right is a broken environment, not a pass.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# CI explores the same examples on every run and keeps no database; a developer's
+# runs explore freely and replay failures from .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None)
+if IN_CI:
+    settings.load_profile("ci")
+
+
+def fail_skips_under_ci(report) -> None:
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, which must run every test: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    fail_skips_under_ci((yield).get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    fail_skips_under_ci((yield).get_result())
+
+
+@pytest.fixture(autouse=True)
+def private_tmpdir(tmp_path_factory, monkeypatch) -> Path:
+    """$TMPDIR inside this test's own folder, for the test and every process it starts."""
+    folder = tmp_path_factory.mktemp("tmpdir")
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    return folder
+
 
 #: Extensions of the image variants (other files in results/ are web delivery).
 VARIANT_SUFFIXES = {".png", ".webp", ".avif", ".jpeg"}
