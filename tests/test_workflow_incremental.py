@@ -5,8 +5,10 @@ which variants were written or rewritten (a rewrite changes inode and mtime).
 """
 
 import os
+import random
 
 import pytest
+from PIL import Image
 
 from conftest import changed, make_image
 
@@ -77,6 +79,27 @@ def test_touching_every_source_rebuilds_nothing(built):
         touch_later(source)
     built.run()
     assert changed(before, built.outputs()) == set()
+
+
+def make_noise(path, size):
+    """A PNG of seeded random pixels: it does not compress, so it is as big as a photo."""
+    pixels = random.Random(path.name).randbytes(size[0] * size[1] * 3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.frombytes("RGB", size, pixels).save(path, compress_level=1)
+    return path
+
+
+def test_touching_a_source_bigger_than_snakemakes_default_checksum_limit_rebuilds_nothing(workflow):
+    """Snakemake only compares the checksums of files up to 1 MB unless the
+    profile raises max-checksum-file-size; real photos are bigger."""
+    source = make_noise(workflow.inputs / "photo.png", (800, 600))
+    assert source.stat().st_size > 1_000_000
+    workflow.run()
+    before = workflow.outputs()
+    assert len(before) == 6
+    touch_later(source)
+    workflow.run()
+    assert changed(before, workflow.outputs()) == set()
 
 
 def test_reencoding_one_source_rebuilds_exactly_its_targets(built):

@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms
@@ -137,64 +138,125 @@ def test_two_sources_with_one_stem_stop_the_run_before_any_job(workflow):
     assert not workflow.results.exists()
 
 
-def start_run(workflow, *args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workflow.root,
-        env=job_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+#: Loaded by every Python process of the run (PYTHONPATH): the atomic rename of
+#: any file named gate* waits, its .part file written, until the test opens
+#: the gate. ``entered`` says a writer is waiting; ``open`` lets it go on.
+GATED_RENAME = """
+import os
+import pathlib
+import time
+
+_replace = os.replace
+_gate = pathlib.Path(os.environ["TEST_GATE"])
 
 
-def wait_for_outputs(workflow, count, timeout=120):
+def replace(src, dst, *args, **kwargs):
+    if str(src).endswith(".part") and os.path.basename(dst).startswith("gate"):
+        (_gate / "entered").write_text(str(src))
+        while not (_gate / "open").exists():
+            time.sleep(0.01)
+    return _replace(src, dst, *args, **kwargs)
+
+
+os.replace = replace
+"""
+
+
+def start_gated_run(workflow, gate):
+    """A run whose writes of gate* files wait at their rename; its output goes to a file."""
+    gate.mkdir()
+    (gate / "sitecustomize.py").write_text(GATED_RENAME)
+    env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate)}
+    with open(gate / "output.log", "wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "snakemake", "--cores", "2"],
+            cwd=workflow.root, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+def wait_for(condition, what, run, timeout=120):
+    """Poll ``condition`` until it holds; fail if ``run`` ends first or time runs out."""
     deadline = time.monotonic() + timeout
-    while len(workflow.outputs()) < count:
-        assert time.monotonic() < deadline, "the run made no progress"
-        time.sleep(0.05)
+    while not condition():
+        assert run.poll() is None, f"the run ended before {what}"
+        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
+        time.sleep(0.01)
+
+
+def live_members(group: int) -> list[int]:
+    """Processes of a process group that have not exited (zombies do not count)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
 
 @pytest.fixture
-def many_sources(workflow):
-    for index in range(8):
+def gated_sources(workflow):
+    for index in range(4):
         make_image(workflow.inputs / f"img{index}.png", (900, 600), color=(index * 30, 80, 160))
-    workflow.set_config(widths=[800, 600, 400, 200, 100, 50], formats=["png", "webp"])
+    make_image(workflow.inputs / "gate.png", (900, 600), color=(10, 200, 60))
+    workflow.set_config(widths=[800, 400, 100], formats=["png", "webp"])
     return workflow
 
 
-def test_kill_9_midway_then_a_plain_rerun_completes(many_sources):
-    workflow = many_sources
-    run = start_run(workflow)
-    wait_for_outputs(workflow, 10)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
-    time.sleep(0.5)  # let the killed run's last forked children exit
+def expected_outputs(stems) -> set[str]:
+    return {f"{stem}_{w}x{-(-w * 2 // 3)}.{f}" for stem in stems for w in (800, 400, 100) for f in ("png", "webp")}
+
+
+def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path):
+    workflow = gated_sources
+    gate = tmp_path / "gate"
+    run = start_gated_run(workflow, gate)
+    try:
+        wait_for(lambda: (gate / "entered").exists(), "write of a gate file", run)
+        partial = Path(workflow.root, (gate / "entered").read_text())
+        assert partial.exists(), "the killed write had a .part file"
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 30
+        while live_members(run.pid):
+            assert time.monotonic() < deadline, f"the killed run's processes live on: {live_members(run.pid)}"
+            time.sleep(0.01)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
     done = workflow.run()
     assert "Built" in done.stderr
-    expected = {
-        f"img{i}_{w}x{-(-w * 2 // 3)}.{f}" for i in range(8) for w in (800, 600, 400, 200, 100, 50) for f in ("png", "webp")
-    }
+    expected = expected_outputs([f"img{i}" for i in range(4)] + ["gate"])
     assert set(workflow.outputs()) == expected
     for name in expected:
         with Image.open(workflow.results / name) as im:
             im.load()  # raises on a truncated file
+    assert not partial.exists()
     leftovers = [p.name for p in workflow.results.rglob(".*.part")]
     assert leftovers == []
 
 
-def test_a_second_run_in_the_same_folder_is_refused(many_sources):
-    workflow = many_sources
-    first = start_run(workflow)
-    wait_for_outputs(workflow, 2)
-    second = workflow.run(check=False)
+def test_a_second_run_in_the_same_folder_is_refused(gated_sources, tmp_path):
+    workflow = gated_sources
+    gate = tmp_path / "gate"
+    first = start_gated_run(workflow, gate)
+    try:
+        wait_for(lambda: (gate / "entered").exists(), "write of a gate file", first)
+        second = workflow.run(check=False)
+        (gate / "open").touch()
+        assert first.wait(timeout=600) == 0, (gate / "output.log").read_text()
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
     assert second.returncode != 0
     assert "another run (pid " in build_log(second)
     assert "is building in this folder" in build_log(second)
     assert "Nothing to build" not in build_log(second)
-    output, _ = first.communicate(timeout=600)
-    assert first.returncode == 0, output.decode()
-    assert len(workflow.outputs()) == 8 * 6 * 2
+    assert set(workflow.outputs()) == expected_outputs([f"img{i}" for i in range(4)] + ["gate"])
 
 
 def test_exif_orientation_sets_the_target_names(workflow):
