@@ -160,8 +160,8 @@ def source_size(path):
     if storage_prefix():
         return bucket_sources().get(Path(path).name, (None, None))[1]
     if Path(path).name in url_sources():
-        return probe_size.__wrapped__(path, config["max_pixels"])
-    return probe_size(path, config["max_pixels"])
+        return probe_size.__wrapped__(path)
+    return probe_size(path)
 
 
 @functools.cache

@@ -31,7 +31,10 @@ def decode_source(
     digests: Path | None = None,
 ) -> str:
     """Decode ``source``, normalise it and write its pyramid to ``rasters``; describe the result."""
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    # Pillow's own check in Image.open() raises only above twice its limit, with
+    # its own wording; opening reads the header alone, and the check below, with
+    # the config's limit and key, runs before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = None
     with Image.open(source) as im:
         if max_pixels is not None and im.width * im.height > max_pixels:
             msg = (

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 import os
-import warnings
 from functools import cache
 from pathlib import Path
 
@@ -81,21 +80,17 @@ def find_sources(input_dir: Path) -> dict[str, Path]:
 
 
 @cache
-def probe_size(path: Path, max_pixels: int | None = None) -> tuple[int, int] | None:
+def probe_size(path: Path) -> tuple[int, int] | None:
     """Upright (EXIF-rotated) size of an image from its header, or None if unreadable.
 
-    An image above ``max_pixels`` (up to twice that, Pillow's hard limit) still
-    gets its size: its decode job is the one that refuses it, with a message
-    that names the limit.
+    Only the header is read, so an image of any size gets its size: its decode
+    job is the one that refuses it above max_pixels, naming the limit.
     """
-    if max_pixels is not None:
-        Image.MAX_IMAGE_PIXELS = max_pixels
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                return oriented_size(im)
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        with Image.open(path) as im:
+            return oriented_size(im)
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError):
         return None
 
 

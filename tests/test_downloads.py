@@ -94,6 +94,34 @@ class ImageServer:
                     self.send_body(jpeg_bytes((16, 16)), head)
                 elif path == "/huge.jpg":
                     self.send_body(jpeg_bytes((400, 400)), head)
+                elif path == "/chunked.jpg":  # no Content-Length: chunk after chunk
+                    body = jpeg_bytes((400, 400))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    if not head:
+                        for start in range(0, len(body), 256):
+                            chunk = body[start : start + 256]
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                elif path == "/until-close.jpg":  # no Content-Length: the body ends with the connection
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    if not head:
+                        self.wfile.write(jpeg_bytes((400, 400)))
+                    self.close_connection = True
+                elif path == "/lying.jpg":  # declares 500 bytes, sends the whole image
+                    body = jpeg_bytes((400, 400))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Content-Length", "500")
+                    self.end_headers()
+                    if not head:
+                        self.wfile.write(body)
+                    self.close_connection = True
                 else:
                     self.send_body(b"not found", head, "text/plain", status=404)
 
@@ -240,6 +268,20 @@ def test_download_retries_5xx_with_backoff(server, tmp_path):
     assert server.gets().count("/flaky.jpg") == 3
 
 
+def test_each_retry_waits_twice_as_long_as_the_one_before(server, tmp_path, monkeypatch):
+    waits = []
+
+    def sleep(seconds):  # the server's threads sleep too: record the client's waits only
+        if threading.current_thread() is threading.main_thread():
+            waits.append(seconds)
+
+    monkeypatch.setattr(dl.time, "sleep", sleep)
+    server.failures_left["/flaky.jpg"] = 3
+    dest, _ = fetch(server, tmp_path, "/flaky.jpg", retries=3, backoff=0.25)
+    assert dest.exists()
+    assert waits == [0.25, 0.5, 1.0]
+
+
 def test_download_gives_up_after_the_retries(server, tmp_path):
     server.failures_left["/flaky.jpg"] = 10
     with pytest.raises(dl.DownloadError, match=r"HTTP 503 Service Unavailable after 3 attempts"):
@@ -255,7 +297,11 @@ def test_download_gives_up_after_the_retries(server, tmp_path):
         ("/truncated.jpg", {}, r"the body is truncated"),
         ("/page.jpg", {}, r"the content is an HTML page, not an image"),
         ("/noise.jpg", {}, r"the content is not an image \(cannot identify image file"),
-        ("/huge.jpg", {"max_bytes": 1000}, r"above the download limit of 1,000"),
+        ("/huge.jpg", {"max_bytes": 1000}, r"^\d+,\d{3} bytes is above the download limit of 1,000"),
+        ("/chunked.jpg", {"max_bytes": 1000}, r"^body is above the download limit of 1,000 bytes"),
+        ("/until-close.jpg", {"max_bytes": 1000}, r"^body is above the download limit of 1,000 bytes"),
+        # The client reads no more than the 500 bytes declared: half an image.
+        ("/lying.jpg", {"max_bytes": 1000}, r"the content is not an image"),
     ],
 )
 def test_download_fails_cleanly(server, tmp_path, path, options, cause):
@@ -321,6 +367,17 @@ def test_rerun_with_unchanged_remote_downloads_and_rebuilds_nothing(url_workflow
     done = url_workflow.run()
     assert len(server.gets()) == gets  # HEAD requests only
     assert url_workflow.outputs() == before
+    assert "Nothing to build" in done.stderr and "Downloaded" not in done.stderr
+
+
+def test_an_unreachable_server_keeps_the_recorded_version(url_workflow, server):
+    url_workflow.run()
+    before = url_workflow.outputs()
+    sources = {p.name: p.stat().st_mtime_ns for p in url_workflow.inputs.iterdir() if p.is_file()}
+    server.close()
+    done = url_workflow.run()
+    assert url_workflow.outputs() == before
+    assert {p.name: p.stat().st_mtime_ns for p in url_workflow.inputs.iterdir() if p.is_file()} == sources
     assert "Nothing to build" in done.stderr and "Downloaded" not in done.stderr
 
 

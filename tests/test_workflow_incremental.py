@@ -6,6 +6,7 @@ which variants were written or rewritten (a rewrite changes inode and mtime).
 
 import os
 import random
+import shutil
 
 import pytest
 from PIL import Image
@@ -178,6 +179,32 @@ def test_changing_the_jpeg_background_rebuilds_nothing_else(built):
     built.set_config(background="#000000")
     built.run()
     assert changed(before, built.outputs()) == {n for n in before if n.endswith(".jpeg")}
+
+
+def test_max_pixels_crossing_a_source_rebuilds_only_that_source(workflow):
+    make_image(workflow.inputs / "big.png", (120, 100))  # 12,000 pixels
+    make_image(workflow.inputs / "small.png", (60, 50))  # 3,000 pixels
+    workflow.set_config(max_pixels=10_000)
+    assert workflow.run(check=False).returncode != 0
+    before = workflow.outputs()
+    assert set(before) == names("small", [(40, 34), (20, 17), (10, 9)])
+    workflow.set_config(max_pixels=20_000)
+    workflow.run()
+    assert changed(before, workflow.outputs()) == names("big", [(40, 34), (20, 17), (10, 9)])
+    before = workflow.outputs()
+    workflow.set_config(max_pixels=5_000)
+    done = workflow.run(check=False)
+    assert "ERROR input_images/big.png: 120x100 is 12,000 pixels, above the limit of 5,000" in done.stderr
+    assert changed(before, workflow.outputs()) == set()
+
+
+def test_deleting_the_cache_decodes_again_and_rewrites_no_variant(built):
+    before = built.outputs()
+    shutil.rmtree(built.results / ".cache")
+    done = built.run()
+    assert "decode_source" in done.stdout + done.stderr
+    assert (built.results / ".cache" / "alpha" / "levels.sha256").is_file()
+    assert changed(before, built.outputs()) == set()
 
 
 def test_raising_max_pixels_rebuilds_nothing(built):
