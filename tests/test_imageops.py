@@ -1,5 +1,6 @@
 import hashlib
 import io
+import random
 import struct
 import zlib
 from pathlib import Path
@@ -84,6 +85,32 @@ def test_resize_raster_gives_exact_size():
     out = resize_raster(full_raster(Image.new("RGB", (640, 480), (10, 20, 30))), 50, 38)
     assert_image(out, (50, 38), "RGB")
     assert out.getpixel((25, 19)) == (10, 20, 30)
+
+
+def noise(size, seed=3) -> Image.Image:
+    return Image.frombytes("RGB", size, random.Random(seed).randbytes(size[0] * size[1] * 3))
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return sum(abs(x - y) for x, y in zip(a.tobytes(), b.tobytes())) / len(a.tobytes())
+
+
+def test_resize_raster_is_lanczos_on_detailed_content():
+    im = noise((300, 200))
+    out = resize_raster(full_raster(im), 50, 33)
+    assert out.tobytes() == im.resize((50, 33), Image.Resampling.LANCZOS).tobytes()
+    # The content tells resamplers apart: this oracle would catch another one.
+    assert mean_difference(im.resize((50, 33), Image.Resampling.BICUBIC), out) > 1
+    assert mean_difference(im.resize((50, 33), Image.Resampling.NEAREST), out) > 20
+
+
+def test_resize_raster_from_a_level_stays_close_to_lanczos_from_the_full_size():
+    im = noise((400, 300))
+    level = im.reduce(2)
+    out = resize_raster(Raster(level, im.size, 2), 50, 38)
+    direct = im.resize((50, 38), Image.Resampling.LANCZOS)
+    assert mean_difference(out, direct) < 1.5
+    assert mean_difference(im.resize((50, 38), Image.Resampling.NEAREST), direct) > 20
 
 
 def test_resize_raster_keeps_transparent_pixels_clean():

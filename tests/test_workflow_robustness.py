@@ -2,6 +2,7 @@
 
 import io
 import os
+import random
 import signal
 import struct
 import subprocess
@@ -321,6 +322,73 @@ def test_icc_profile_is_converted_to_srgb(workflow):
     assert max(abs(a - e) for a, e in zip(actual, expected)) <= 2
 
 
+#: 16 known colours for palette sources.
+PALETTE = [(17 * i, 255 - 17 * i, (97 * i) % 256) for i in range(16)]
+
+
+def noise_image(mode: str, size: tuple[int, int], seed: int = 7) -> Image.Image:
+    """Seeded random pixels in ``mode``, every channel and value range in use."""
+    rng = random.Random(seed)
+    count = size[0] * size[1]
+    if mode == "I;16":
+        return Image.frombytes("I;16", size, struct.pack(f"<{count}H", *(rng.randrange(65536) for _ in range(count))))
+    if mode == "1":
+        return Image.frombytes("L", size, rng.randbytes(count)).point(lambda v: 255 if v > 127 else 0).convert("1")
+    if mode == "P":
+        im = Image.frombytes("P", size, bytes(rng.randrange(16) for _ in range(count)))
+        im.putpalette([channel for colour in PALETTE for channel in colour])
+        return im
+    return Image.frombytes(mode, size, rng.randbytes(count * len(mode)))
+
+
+def expected_pixels(source: Image.Image) -> list:
+    """The 8-bit pixels a source must give, from first principles, not from the workflow's code."""
+    values = list(source.get_flattened_data())
+    if source.mode == "P":
+        return [PALETTE[index] for index in values]
+    if source.mode == "1":
+        return [255 if value else 0 for value in values]
+    if source.mode == "I;16":
+        return [value >> 8 for value in values]  # the high byte: 0-65535 onto 0-255
+    if source.mode == "CMYK":
+        return [tuple(round((255 - ink) * (255 - k) / 255) for ink in (c, m, y)) for c, m, y, k in values]
+    return values
+
+
+@pytest.mark.parametrize(
+    ("mode", "suffix", "expected_mode"),
+    [
+        ("RGB", "png", "RGB"),
+        ("RGBA", "png", "RGBA"),
+        ("L", "png", "L"),
+        ("LA", "png", "LA"),
+        ("P", "png", "RGB"),
+        ("1", "png", "L"),
+        ("I;16", "png", "L"),
+        ("CMYK", "tif", "RGB"),
+        ("CMYK", "jpg", "RGB"),
+    ],
+)
+def test_a_full_width_png_variant_has_the_sources_pixels_in_8_bits(workflow, mode, suffix, expected_mode):
+    source = noise_image(mode, (20, 10))
+    workflow.inputs.mkdir()
+    source.save(workflow.inputs / f"src.{suffix}", **({"quality": 100} if suffix == "jpg" else {}))
+    with Image.open(workflow.inputs / f"src.{suffix}") as saved:
+        source = saved.copy()  # what a JPEG really holds
+    workflow.set_config(formats=["png"], widths=[20])
+    workflow.run()
+    with Image.open(workflow.results / "src_20x10.png") as out:
+        assert out.mode == expected_mode
+        actual = list(out.get_flattened_data())
+    expected = expected_pixels(source)
+    tolerance = 1 if mode == "CMYK" else 0  # rounding of the product
+    worst = max(
+        max(abs(a - e) for a, e in zip(got, want)) if isinstance(got, tuple) else abs(got - want)
+        for got, want in zip(actual, expected)
+    )
+    assert worst <= tolerance
+
+
 @pytest.mark.parametrize(
     ("mode", "fmt", "expected_mode"),
     [
@@ -337,7 +405,8 @@ def test_icc_profile_is_converted_to_srgb(workflow):
 )
 def test_image_modes_produce_valid_outputs(workflow, mode, fmt, expected_mode):
     suffix = "tif" if mode in ("CMYK", "I;16") else "png"
-    make_image(workflow.inputs / f"src.{suffix}", (20, 10), mode=mode, color=None)
+    workflow.inputs.mkdir()
+    noise_image(mode, (20, 10)).save(workflow.inputs / f"src.{suffix}")
     workflow.set_config(formats=[fmt])
     workflow.run()
     with Image.open(workflow.results / f"src_20x10.{fmt}") as out:
