@@ -35,13 +35,23 @@ def test_usage_line(peak, expected):
 
 def test_run_job_logs_what_it_did_then_its_usage(tmp_path):
     log = tmp_path / "logs" / "job.log"
-    assert joblog.run_job(lambda: sum(range(200_000)) and "did it", log, "input.jpg") == 0
+
+    def job() -> str:
+        time.sleep(0.2)  # wall time without CPU time
+        sum(range(2_000_000))
+        return "did it"
+
+    started, cpu_started = time.monotonic(), time.process_time()
+    assert joblog.run_job(job, log, "input.jpg") == 0
+    elapsed, cpu_used = time.monotonic() - started, time.process_time() - cpu_started
     did, usage = log.read_text().splitlines()
     assert did.endswith(" INFO did it")
     found = USAGE.match(usage)
     assert found, usage
     wall, cpu, peak = map(float, found.groups())
-    assert wall >= 0 and cpu >= 0 and peak > 1  # a Python process holds more than 1 MB
+    assert 0.2 <= wall <= elapsed + 0.001
+    assert 0 < cpu <= cpu_used + 0.01 and cpu < wall - 0.15
+    assert peak > 1  # a Python process holds more than 1 MB
 
 
 def test_run_job_logs_usage_after_a_bad_input(tmp_path, capsys):
