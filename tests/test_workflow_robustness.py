@@ -143,8 +143,9 @@ def test_two_sources_with_one_stem_stop_the_run_before_any_job(workflow):
 
 
 #: Loaded by every Python process of the run (PYTHONPATH): the atomic rename of
-#: any file named gate* waits, its .part file written, until the test opens
-#: the gate. ``entered`` says a writer is waiting; ``open`` lets it go on.
+#: the file whose path ends with $TEST_GATE_FILE waits, its .part file written,
+#: until the test opens the gate. ``entered`` says a writer is waiting; ``open``
+#: lets it go on.
 GATED_RENAME = """
 import os
 import pathlib
@@ -152,10 +153,11 @@ import time
 
 _replace = os.replace
 _gate = pathlib.Path(os.environ["TEST_GATE"])
+_file = os.environ["TEST_GATE_FILE"]
 
 
 def replace(src, dst, *args, **kwargs):
-    if str(src).endswith(".part") and os.path.basename(dst).startswith("gate"):
+    if str(src).endswith(".part") and str(dst).endswith(_file):
         (_gate / "entered").write_text(str(src))
         while not (_gate / "open").exists():
             time.sleep(0.01)
@@ -166,11 +168,11 @@ os.replace = replace
 """
 
 
-def start_gated_run(workflow, gate):
-    """A run whose writes of gate* files wait at their rename; its output goes to a file."""
+def start_gated_run(workflow, gate, gated_file):
+    """A run whose write of ``gated_file`` waits at its rename; its output goes to a file."""
     gate.mkdir()
     (gate / "sitecustomize.py").write_text(GATED_RENAME)
-    env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate)}
+    env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate), "TEST_GATE_FILE": gated_file}
     with open(gate / "output.log", "wb") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "snakemake", "--cores", "2"],
@@ -213,14 +215,19 @@ def expected_outputs(stems) -> set[str]:
     return {f"{stem}_{w}x{-(-w * 2 // 3)}.{f}" for stem in stems for w in (800, 400, 100) for f in ("png", "webp")}
 
 
-def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path):
+# The decode job (a process) killed with its first raster in place: Snakemake
+# marked it incomplete. A resize (a thread of Snakemake) killed mid-write.
+@pytest.mark.parametrize("gated_file", [".cache/gate/L1.raster", "gate_800x534.png"], ids=["decode", "resize"])
+def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, gated_file):
     workflow = gated_sources
     gate = tmp_path / "gate"
-    run = start_gated_run(workflow, gate)
+    run = start_gated_run(workflow, gate, gated_file)
     try:
         wait_for(lambda: (gate / "entered").exists(), "write of a gate file", run)
         partial = Path(workflow.root, (gate / "entered").read_text())
         assert partial.exists(), "the killed write had a .part file"
+        if gated_file.endswith("L1.raster"):
+            assert (workflow.results / ".cache" / "gate" / "L0.raster").exists(), "the killed job had an output in place"
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
         deadline = time.monotonic() + 30
@@ -246,7 +253,7 @@ def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path):
 def test_a_second_run_in_the_same_folder_is_refused(gated_sources, tmp_path):
     workflow = gated_sources
     gate = tmp_path / "gate"
-    first = start_gated_run(workflow, gate)
+    first = start_gated_run(workflow, gate, "gate_800x534.png")
     try:
         wait_for(lambda: (gate / "entered").exists(), "write of a gate file", first)
         second = workflow.run(check=False)
