@@ -41,6 +41,8 @@ validate_config(config, "schemas/config.schema.yaml")
 # Paths. Every output of the workflow is under OUTPUT_DIR.
 INPUT_DIR = Path(config["input_dir"])
 OUTPUT_DIR = Path(config["output_dir"])
+#: The decoders a source may reach (scripts/imageops.py, open_source).
+SOURCE_FORMATS = tuple(config["source_formats"])
 LOG_DIR = OUTPUT_DIR / "logs"
 BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
 CACHE_DIR = OUTPUT_DIR / ".cache"
@@ -89,6 +91,7 @@ def bucket_sources():
             key_prefix,
             etags,
             Path(".snakemake") / "bucket-sizes.json",
+            formats=SOURCE_FORMATS,
         )
     except Exception as error:  # boto3 raises many kinds; all mean the same here
         raise WorkflowError(
@@ -160,8 +163,8 @@ def source_size(path):
     if storage_prefix():
         return bucket_sources().get(Path(path).name, (None, None))[1]
     if Path(path).name in url_sources():
-        return probe_size.__wrapped__(path)
-    return probe_size(path)
+        return probe_size.__wrapped__(path, SOURCE_FORMATS)
+    return probe_size(path, SOURCE_FORMATS)
 
 
 @functools.cache

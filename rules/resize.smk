@@ -28,6 +28,7 @@ rule decode_source:
         mem_mb=decode_mem_mb,
         disk_mb=decode_disk_mb,
         runtime=decode_runtime,
+        decoders=DECODE_OPTIONS,
     params:
         max_pixels=pixel_limit,
         code=DECODE_CODE,
@@ -36,7 +37,8 @@ rule decode_source:
         # A decoder that crashes (a signal, exit status above 128) cannot say
         # so itself: the shell names the source instead.
         "python {params.script:q} {input.source:q} {output.levels:q}"
-        " --digests {output.digests:q} --max-pixels {params.max_pixels} --log {log:q}"
+        " --digests {output.digests:q} --max-pixels {params.max_pixels}"
+        " {resources.decoders} --log {log:q}"
         " || {{ status=$?; [ $status -le 128 ] || printf 'ERROR %s: the decoder crashed"
         " (signal %d)\\n' {input.source:q} $((status - 128)) >&2; exit $status; }}"
 

@@ -4,6 +4,7 @@
 import atexit
 import csv
 import fcntl
+import shutil
 import time
 
 from scripts.download import download_summary, read_origin
@@ -49,17 +50,39 @@ def acquire_run_lock():
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        owner = handle.read().strip() or "?"
+        owner = (handle.read().split() or ["?"])[0]
         handle.close()
         LOCK_REFUSED.append(owner)
         raise WorkflowError(
             f"another run (pid {owner}) is building in this folder; "
             "wait for it to finish, or stop it"
         ) from None
+    handle.seek(0)
+    PREVIOUS_RUN.extend(handle.read().splitlines())
     handle.truncate(0)
-    handle.write(f"{os.getpid()}\n")
+    handle.write(f"{os.getpid()}\n{workflow.snakemake_tmp_dir}\n")
     handle.flush()
     return handle
+
+
+#: What the last run in this folder wrote into the lock file: its pid and
+#: Snakemake's temporary folder for it.
+PREVIOUS_RUN = []
+
+
+def remove_temp_folder_of_killed_run():
+    """Delete the temporary folder (in the system's temp directory) of the last
+    run here if it is still there: that run was killed before Snakemake could
+    remove it, since this run holds the folder's lock."""
+    if len(PREVIOUS_RUN) < 2:
+        return
+    folder = Path(PREVIOUS_RUN[1])
+    if (
+        folder.name.startswith("snakemake")
+        and folder != workflow.snakemake_tmp_dir
+        and folder.is_dir()
+    ):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cap_memory_to_machine():
@@ -184,6 +207,7 @@ onstart:
     print_start_summary()
     cap_memory_to_machine()
     remove_stale_partial_files()
+    remove_temp_folder_of_killed_run()
 
 
 onsuccess:

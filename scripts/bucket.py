@@ -21,9 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from PIL import Image
 
-from scripts.imageops import atomic_write, oriented_size
+from scripts.imageops import SOURCE_FORMATS, atomic_write, open_source, oriented_size
 from scripts.plan import SOURCE_SUFFIXES, UNUSABLE_CHARACTERS
 
 #: Bytes read to find an image's size: the header, and EXIF in JPEG's APP1.
@@ -64,23 +63,26 @@ def list_sources(s3, bucket: str, key_prefix: str) -> dict[str, str]:
     return found
 
 
-def size_from_bytes(data: bytes) -> tuple[int, int] | None:
-    """Upright size of an image from its first bytes, or None if they do not tell."""
+def size_from_bytes(data: bytes, formats: tuple[str, ...] = SOURCE_FORMATS) -> tuple[int, int] | None:
+    """Upright size of an image of one of ``formats`` from its first bytes, or
+    None if they do not tell."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with open_source(io.BytesIO(data), formats) as im:
             return oriented_size(im)
     except Exception:  # a truncated header fails in many ways; the caller reads more
         return None
 
 
-def probe_object_size(s3, bucket: str, key: str) -> tuple[int, int] | None:
+def probe_object_size(
+    s3, bucket: str, key: str, formats: tuple[str, ...] = SOURCE_FORMATS
+) -> tuple[int, int] | None:
     """Upright size of one object: from its first HEADER_BYTES, or from the
     whole object where the header lies further in (some TIFFs)."""
     obj = s3.Object(bucket, key)
     head = obj.get(Range=f"bytes=0-{HEADER_BYTES - 1}")["Body"].read()
-    size = size_from_bytes(head)
+    size = size_from_bytes(head, formats)
     if size is None and len(head) == HEADER_BYTES:
-        size = size_from_bytes(obj.get()["Body"].read())
+        size = size_from_bytes(obj.get()["Body"].read(), formats)
     return size
 
 
@@ -91,6 +93,7 @@ def source_sizes(
     etags: Mapping[str, str],
     cache_path: Path,
     workers: int = 16,
+    formats: tuple[str, ...] = SOURCE_FORMATS,
 ) -> dict[str, tuple[int, int] | None]:
     """File name -> upright size (None if unreadable) of every listed source.
 
@@ -110,7 +113,7 @@ def source_sizes(
             missing.append(name)
     if missing:
         with ThreadPoolExecutor(max_workers=min(workers, len(missing))) as pool:
-            probed = pool.map(lambda name: probe_object_size(s3, bucket, key_prefix + name), missing)
+            probed = pool.map(lambda name: probe_object_size(s3, bucket, key_prefix + name, formats), missing)
             for name, size in zip(missing, probed):
                 sizes[name] = size
                 cache[key_prefix + name] = [etags[name], list(size) if size else None]

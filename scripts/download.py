@@ -36,7 +36,7 @@ import httpx
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.imageops import atomic_write, partial_path
+from scripts.imageops import NOT_ALLOWED, SOURCE_FORMATS, atomic_write, open_source, partial_path
 from scripts.joblog import run_job
 from scripts.plan import SOURCE_SUFFIXES
 
@@ -211,17 +211,20 @@ def _fetch(client: httpx.Client, url: str, tmp_path: Path, max_bytes: int) -> ht
         return response
 
 
-def check_image(path: Path) -> str:
-    """The image format of the file at ``path``; DownloadError if it is not an image."""
-    from PIL import Image, UnidentifiedImageError
+def check_image(path: Path, formats: tuple[str, ...] = SOURCE_FORMATS) -> str:
+    """The image format of the file at ``path``; DownloadError if it is not an
+    image of one of ``formats`` (no other decoder sees it)."""
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with open_source(path, formats) as im:
             im.verify()
             return im.format or "?"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         head = path.read_bytes()[:64].lstrip().lower()
-        if head.startswith((b"<!doctype html", b"<html")):
+        if str(error).endswith(NOT_ALLOWED):
+            msg = str(error)
+        elif head.startswith((b"<!doctype html", b"<html")):
             msg = "the content is an HTML page, not an image"
         else:
             msg = f"the content is not an image ({error})"
@@ -236,6 +239,7 @@ def download(
     retries: int = 3,
     backoff: float = 1.0,
     max_bytes: int = 100_000_000,
+    formats: tuple[str, ...] = SOURCE_FORMATS,
 ) -> Origin:
     """Download ``url`` to ``dest`` atomically and write its origin record.
 
@@ -267,7 +271,7 @@ def download(
                 tries = f" after {attempt + 1} attempts" if attempt else ""
                 raise DownloadError(f"{cause}{tries}")
             time.sleep(backoff * 2**attempt)
-        check_image(tmp_path)
+        check_image(tmp_path, formats)
         digest = hashlib.sha256(tmp_path.read_bytes()).hexdigest()
         origin = Origin(
             url=url,
@@ -326,12 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=3)
     parser.add_argument("--backoff", type=float, default=1.0)
     parser.add_argument("--max-bytes", type=int, default=100_000_000)
+    parser.add_argument("--formats", default=",".join(SOURCE_FORMATS), help="allowed decoders, comma-separated")
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args(argv)
 
     def action() -> str:
         origin = download(
-            args.url, args.dest, args.origin, args.timeout, args.retries, args.backoff, args.max_bytes
+            args.url, args.dest, args.origin, args.timeout, args.retries, args.backoff, args.max_bytes,
+            tuple(args.formats.split(",")),
         )
         return f"downloaded {args.url} -> {args.dest} ({origin.bytes:,} bytes, {origin.seconds:.2f} s)"
 

@@ -31,6 +31,25 @@ RASTER_MODES = ("L", "LA", "RGB", "RGBA")
 #: Pyramid levels kept per source: the full size, then 1/2, 1/4 ... 1/32.
 RASTER_LEVELS = 6
 
+#: The decoders a source may reach, by Pillow's format name (config
+#: ``source_formats``): JPEG with MPO (the multi-picture JPEG phones write),
+#: PNG with APNG, WebP, TIFF and GIF. No other decoder, and no external program
+#: (Ghostscript for EPS), ever sees a source.
+SOURCE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "GIF")
+#: How a refused format's message ends.
+NOT_ALLOWED = "content, not an allowed image format"
+
+#: EXIF orientation -> the transpose that makes the pixels upright.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
 #: What every PNG file starts with, and the length and type before each chunk.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHUNK_HEADER = struct.Struct(">I4s")
@@ -80,21 +99,108 @@ def png_exif_after_pixels(fp: BinaryIO) -> bytes | None:
         fp.seek(position)
 
 
-def oriented_size(im: Image.Image) -> tuple[int, int]:
-    """Size of ``im`` once its EXIF orientation is applied, without decoding pixels."""
-    from PIL import ExifTags
+def content_format(prefix: bytes) -> str | None:
+    """Pillow's name for the format of a file that starts with ``prefix``, from
+    the plugins' signature checks alone (no decoder runs); None if none claims it."""
+    Image.init()
+    for name, (_, accept) in Image.OPEN.items():
+        if accept is None:
+            continue
+        try:
+            claimed = accept(prefix)
+        except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open forgives too
+            continue
+        if claimed and not isinstance(claimed, str):  # a str is a plugin's warning, not a claim
+            return name
+    return None
 
+
+def open_source(fp: str | Path | BinaryIO, allowed: tuple[str, ...] = SOURCE_FORMATS) -> Image.Image:
+    """``Image.open`` with only the ``allowed`` decoders.
+
+    A file whose content is another format is refused without opening it
+    (``UnidentifiedImageError: EPS content, not an allowed image format``).
+    """
+    from PIL import UnidentifiedImageError
+
+    # Pillow opens MPO files with its JPEG reader, then names them MPO.
+    readers = tuple(dict.fromkeys("JPEG" if name == "MPO" else name for name in allowed))
+    try:
+        im = Image.open(fp, formats=readers)
+    except UnidentifiedImageError:
+        if isinstance(fp, (str, Path)):
+            with open(fp, "rb") as handle:
+                prefix = handle.read(16)
+        else:
+            fp.seek(0)
+            prefix = fp.read(16)
+        kind = content_format(prefix)
+        if kind is None:
+            raise
+        msg = f"{kind} {NOT_ALLOWED}"
+        raise UnidentifiedImageError(msg) from None
+    if im.format not in allowed:
+        im.close()
+        msg = f"{im.format} {NOT_ALLOWED}"
+        raise UnidentifiedImageError(msg)
+    return im
+
+
+def orientation(im: Image.Image) -> int:
+    """The orientation (1-8) still to apply to ``im`` as Pillow opened it, from
+    its EXIF block or its PNG eXIf chunk, without decoding pixels.
+
+    A TIFF's own Orientation tag is Pillow's to apply: its TIFF reader reports
+    the upright size as soon as the file is open, and turns the pixels upright
+    as it loads them, so nothing is left to apply.
+    """
+    from PIL import ExifTags, TiffImagePlugin
+
+    if isinstance(im, TiffImagePlugin.TiffImageFile):
+        return 1
     if im.format == "PNG" and "exif" not in im.info:
         exif = Image.Exif()
         if (data := png_exif_after_pixels(im.fp)) is not None:
             exif.load(data)
     else:
         exif = im.getexif()
-    orientation = exif.get(ExifTags.Base.Orientation, 1)
+    value = exif.get(ExifTags.Base.Orientation, 1)
+    return value if value in _UPRIGHT else 1
+
+
+def oriented_size(im: Image.Image) -> tuple[int, int]:
+    """Size of ``im`` once its orientation is applied, without decoding pixels."""
     width, height = im.size
-    if orientation in (5, 6, 7, 8):
+    if orientation(im) in (5, 6, 7, 8):
         return height, width
     return width, height
+
+
+def mapped_tiff_would_scramble(im: Image.Image) -> bool:
+    """Whether Pillow would scramble ``im``'s pixels as it loads them: it memory-maps
+    an uncompressed TIFF opened from a path with the upright size of an
+    Orientation of 5-8 instead of the stored size (docs/upstream/pillow-tiff-mmap-orientation.patch)."""
+    from PIL import ExifTags, TiffImagePlugin
+
+    return (
+        isinstance(im, TiffImagePlugin.TiffImageFile)
+        and bool(im.filename)
+        and im.tag_v2.get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+    )
+
+
+def upright(im: Image.Image) -> Image.Image:
+    """``im`` decoded and turned by :func:`orientation`, to :func:`oriented_size`."""
+    if mapped_tiff_would_scramble(im):  # read from memory instead: Pillow maps files only
+        with open(im.filename, "rb") as handle:
+            im = Image.open(io.BytesIO(handle.read()), formats=("TIFF",))
+    method = _UPRIGHT.get(orientation(im))
+    im.load()
+    if method is None:
+        return im
+    turned = im.transpose(method)
+    turned.info.pop("exif", None)
+    return turned
 
 
 def _to_srgb(im: Image.Image) -> Image.Image:
@@ -143,13 +249,11 @@ def _sixteen_bit_to_l(im: Image.Image) -> Image.Image:
 def normalize(im: Image.Image) -> Image.Image:
     """Return the upright, sRGB, 8-bit version of a decoded source image.
 
-    EXIF orientation is applied first; palette and 1-bit images are converted
+    Orientation (:func:`orientation`) is applied first; palette and 1-bit images are converted
     before any resampling; CMYK, 16-bit and float images become 8-bit RGB or L;
     transparency is kept as an alpha channel.
     """
-    from PIL import ImageOps
-
-    im = ImageOps.exif_transpose(im)
+    im = upright(im)
     im = _to_srgb(im)
     if im.mode in RASTER_MODES:
         return im

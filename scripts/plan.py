@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from scripts.formats import FORMATS, variant_name
-from scripts.imageops import calculate_new_height, oriented_size
+from scripts.imageops import SOURCE_FORMATS, calculate_new_height, open_source, oriented_size
 
 #: Source file extensions, compared case-insensitively; other files are ignored.
 SOURCE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif"})
@@ -80,15 +80,16 @@ def find_sources(input_dir: Path) -> dict[str, Path]:
 
 
 @cache
-def probe_size(path: Path) -> tuple[int, int] | None:
+def probe_size(path: Path, formats: tuple[str, ...] = SOURCE_FORMATS) -> tuple[int, int] | None:
     """Upright (EXIF-rotated) size of an image from its header, or None if unreadable.
 
     Only the header is read, so an image of any size gets its size: its decode
-    job is the one that refuses it above max_pixels, naming the limit.
+    job is the one that refuses it above max_pixels, naming the limit. A file of
+    a format not in ``formats`` is not opened: its decode job names it.
     """
     Image.MAX_IMAGE_PIXELS = None
     try:
-        with Image.open(path) as im:
+        with open_source(path, formats) as im:
             return oriented_size(im)
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError):
         return None

@@ -76,6 +76,26 @@ MUTATIONS = [
         "tests/test_workflow_robustness.py::test_kill_9_mid_write_then_a_plain_rerun_completes",
     ),
     Mutation(
+        "killed-run-temp", "a rerun removes a killed run's temporary folder", "rules/summary.smk",
+        "    remove_temp_folder_of_killed_run()\n", "",
+        "tests/test_workflow_robustness.py::test_kill_9_mid_write_then_a_plain_rerun_completes",
+    ),
+    Mutation(
+        "decoder-allow-list", "no decoder outside source_formats sees a source", "scripts/imageops.py",
+        "    readers = tuple(dict.fromkeys(", '    allowed = (*allowed, "EPS", "PSD")\n    readers = tuple(dict.fromkeys(',
+        "tests/test_workflow_robustness.py::test_other_formats_under_image_names_are_refused_unopened",
+    ),
+    Mutation(
+        "tiff-orientation", "a TIFF's own Orientation tag gives the upright size", "scripts/imageops.py",
+        "    if isinstance(im, TiffImagePlugin.TiffImageFile):\n        return 1\n", "",
+        "tests/test_workflow_robustness.py::test_tiffs_with_their_own_orientation_tag_build_upright",
+    ),
+    Mutation(
+        "tiff-mmap", "an uncompressed TIFF turned 5-8 keeps its pixels", "scripts/imageops.py",
+        "    if mapped_tiff_would_scramble(im):", "    if False:",
+        "tests/test_imageops.py::test_planning_and_decoding_agree_on_the_upright_image",
+    ),
+    Mutation(
         "run-lock", "a second run in the same folder is refused", "rules/summary.smk",
         "fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)", "fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)",
         "tests/test_workflow_robustness.py::test_a_second_run_in_the_same_folder_is_refused",
@@ -102,7 +122,7 @@ MUTATIONS = [
     ),
     Mutation(
         "exif-orientation", "names use the upright size", "scripts/imageops.py",
-        "    im = ImageOps.exif_transpose(im)\n", "",
+        "    method = _UPRIGHT.get(orientation(im))\n", "    method = None\n",
         "tests/test_workflow_robustness.py::test_exif_orientation_sets_the_target_names",
     ),
     Mutation(

@@ -94,6 +94,8 @@ class ImageServer:
                     self.send_body(jpeg_bytes((16, 16)), head)
                 elif path == "/huge.jpg":
                     self.send_body(jpeg_bytes((400, 400)), head)
+                elif path == "/vector.jpg":
+                    self.send_body(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", head)
                 elif path == "/chunked.jpg":  # no Content-Length: chunk after chunk
                     body = jpeg_bytes((400, 400))
                     self.send_response(200)
@@ -297,6 +299,7 @@ def test_download_gives_up_after_the_retries(server, tmp_path):
         ("/truncated.jpg", {}, r"the body is truncated"),
         ("/page.jpg", {}, r"the content is an HTML page, not an image"),
         ("/noise.jpg", {}, r"the content is not an image \(cannot identify image file"),
+        ("/vector.jpg", {}, r"^EPS content, not an allowed image format$"),
         ("/huge.jpg", {"max_bytes": 1000}, r"^\d+,\d{3} bytes is above the download limit of 1,000"),
         ("/chunked.jpg", {"max_bytes": 1000}, r"^body is above the download limit of 1,000 bytes"),
         ("/until-close.jpg", {"max_bytes": 1000}, r"^body is above the download limit of 1,000 bytes"),

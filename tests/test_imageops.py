@@ -6,14 +6,18 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from scripts.imageops import (
+    SOURCE_FORMATS,
     Raster,
     atomic_write,
+    content_format,
     flatten,
     level_path,
+    mapped_tiff_would_scramble,
     normalize,
+    open_source,
     oriented_size,
     pillow_save_options,
     pyramid_level,
@@ -448,3 +452,113 @@ def test_an_encoder_with_threads_of_its_own_gets_the_job_s_budget(tmp_path, monk
     monkeypatch.setattr(Image.Image, "save", recording_save)
     save_image(Image.new("RGB", (8, 8), (10, 200, 30)), tmp_path / f"x.{fmt}", fmt, options, threads=threads)
     assert given == [expected]
+
+
+# Allowed decoders
+
+
+def bmp_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (1, 2, 3)).save(out, "BMP")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "EPS"),
+        (b"8BPS\x00\x01" + bytes(32), "PSD"),
+        (None, "BMP"),
+    ],
+)
+def test_open_source_refuses_other_formats_naming_them(tmp_path: Path, content, kind):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(bmp_bytes() if content is None else content)
+    with pytest.raises(UnidentifiedImageError, match=f"^{kind} content, not an allowed image format$"):
+        open_source(path)
+
+
+def test_open_source_opens_a_format_the_config_allows(tmp_path: Path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(bmp_bytes())
+    with open_source(path, (*SOURCE_FORMATS, "BMP")) as im:
+        assert (im.format, im.size) == ("BMP", (4, 3))
+
+
+@pytest.mark.parametrize("prefix", [b"", b"B", b"\x00\x00"])
+def test_content_format_of_a_short_file_is_unknown(prefix):
+    assert content_format(prefix) is None
+
+
+def test_open_source_says_nothing_new_about_a_file_no_plugin_claims(tmp_path: Path):
+    path = tmp_path / "notes.jpg"
+    path.write_bytes(b"just some text\n")
+    with pytest.raises(UnidentifiedImageError, match="cannot identify image file"):
+        open_source(path)
+
+
+# Orientation, whatever its source
+
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def oriented_file(tmp_path: Path, container: str, mode: str, value: int) -> tuple[Path, Image.Image]:
+    """A 7x3 noise image saved with orientation ``value``, and its upright pixels."""
+    stored = Image.frombytes("L", (7, 3), random.Random(value).randbytes(21)).convert(mode)
+    path = tmp_path / f"o{value}.{container}"
+    exif = Image.Exif()
+    exif[0x0112] = value
+    if container == "tif":  # the tag in the TIFF directory itself, not an EXIF block
+        options = {"tiffinfo": {0x0112: value}, **({"compression": "group4"} if mode == "1" else {})}
+    else:
+        options = {"exif": exif.tobytes()}
+    stored.save(path, **options)
+    return path, stored.transpose(UPRIGHT[value]) if value in UPRIGHT else stored
+
+
+@pytest.mark.parametrize("value", range(1, 9))
+@pytest.mark.parametrize(("container", "mode"), [("tif", "1"), ("tif", "L"), ("tif", "RGB"), ("png", "RGB"), ("jpg", "L"), ("webp", "RGB")])
+def test_planning_and_decoding_agree_on_the_upright_image(tmp_path: Path, container, mode, value):
+    path, truth = oriented_file(tmp_path, container, mode, value)
+    with Image.open(path) as im:
+        planned = oriented_size(im)
+        decoded = normalize(im)
+    assert planned == decoded.size == truth.size
+    if container in ("tif", "png"):  # lossless: the very pixels
+        assert decoded.convert("L").tobytes() == truth.convert("L").tobytes()
+
+
+def test_mpo_is_its_own_allowed_format(tmp_path: Path):
+    path = tmp_path / "phone.jpg"
+    Image.new("RGB", (8, 6), (9, 9, 9)).save(path, "MPO", save_all=True, append_images=[Image.new("RGB", (8, 6))])
+    with open_source(path) as im:
+        assert im.format == "MPO"
+    with pytest.raises(UnidentifiedImageError, match="^MPO content, not an allowed image format$"):
+        open_source(path, ("JPEG", "PNG"))
+
+
+def test_pillow_still_maps_an_oriented_raw_tiff_with_its_upright_size_and_the_patch_fixes_it(tmp_path: Path):
+    """Why upright() reads such TIFFs from memory: Pillow's memory map scrambles
+    them. When a release fixes it, this fails, and the workaround can go."""
+    import shutil
+    import subprocess
+
+    import PIL
+
+    source = tmp_path / "o6.tif"
+    Image.effect_noise((7, 3), 40).save(source, tiffinfo={0x0112: 6})
+    with Image.open(source) as im:
+        assert mapped_tiff_would_scramble(im)
+        im.load()
+        assert im.size == (7, 3)  # upright is (3, 7)
+    package = tmp_path / "src" / "PIL"
+    package.mkdir(parents=True)
+    shutil.copy(Path(PIL.__file__).parent / "ImageFile.py", package / "ImageFile.py")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    patch = Path(__file__).parents[1] / "docs" / "upstream" / "pillow-tiff-mmap-orientation.patch"
+    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
+    assert "size = (extents[2] - extents[0], extents[3] - extents[1])" in (package / "ImageFile.py").read_text()

@@ -54,3 +54,56 @@ def test_every_planned_file_has_the_size_and_format_in_its_name(
             assert im.size == (target.width, target.height)
             assert im.format == PILLOW_NAMES[fmt]
         assert Path(out).name == f"src_{target.width}x{target.height}.{fmt}"
+
+
+#: Containers Pillow writes, the modes each takes, and whether it carries an
+#: orientation (EXIF for JPEG, PNG and WebP; the TIFF directory's own tag).
+CONTAINERS = {
+    "jpg": (("L", "RGB", "CMYK"), True),
+    "png": (("1", "L", "LA", "P", "RGB", "RGBA", "I;16"), True),
+    "webp": (("RGB", "RGBA"), True),
+    "tif": (("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16"), True),
+    "gif": (("L", "P"), False),
+}
+TRANSPOSED = {5, 6, 7, 8}
+
+
+@st.composite
+def oriented_sources(draw):
+    container = draw(st.sampled_from(sorted(CONTAINERS)))
+    modes, oriented = CONTAINERS[container]
+    mode = draw(st.sampled_from(modes))
+    value = draw(st.integers(1, 8)) if oriented else 1
+    size = draw(st.tuples(st.integers(1, 300), st.integers(1, 300)))
+    return container, mode, value, size
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=oriented_sources(), width=st.integers(1, 400))
+def test_every_mode_orientation_and_container_is_planned_and_built_upright(tmp_path_factory, case, width):
+    container, mode, value, size = case
+    folder = tmp_path_factory.mktemp("oriented")
+    source = folder / f"src.{container}"
+    stored = Image.effect_noise(size, 40).convert(mode)
+    if container == "tif":
+        stored.save(source, tiffinfo={0x0112: value})
+    elif value != 1:
+        exif = Image.Exif()
+        exif[0x0112] = value
+        stored.save(source, exif=exif.tobytes())
+    else:
+        stored.save(source)
+    expected = size[::-1] if value in TRANSPOSED else size
+    rasters = [folder / f"L{level}.raster" for level in range(RASTER_LEVELS)]
+    try:
+        decode_source(source, rasters, digests=folder / "levels.sha256")
+    except (OSError, ValueError) as error:  # named, and nothing half-done
+        assert str(error)
+        assert not any(path.exists() for path in rasters)
+        return
+    assert probe_size(source) == expected
+    (target,) = plan_targets({"src": expected}, [width], ["png"])
+    out = folder / target.name
+    resize_image(rasters[pyramid_level(expected[0], target.width, 3.0, RASTER_LEVELS)], out, target.width, target.height, "png", {})
+    with Image.open(out) as im:
+        assert im.size == (target.width, target.height)

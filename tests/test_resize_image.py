@@ -69,3 +69,4 @@ def test_a_pyramid_written_again_is_never_read_from_memory(pyramid: Path, tmp_pa
     resize_image(pyramid, tmp_path / "after.png", 32, 16, "png", {}, level=1)
     with Image.open(tmp_path / "after.png") as im:
         assert im.getpixel((5, 5)) == (200, 10, 10)
+

@@ -107,6 +107,55 @@ def test_a_decoder_that_crashes_fails_only_its_source(workflow, tmp_path):
     assert not (workflow.results / ".cache" / "segfault" / "levels.sha256").exists()
 
 
+#: Stands in for Ghostscript (and its other names) on PATH: it leaves a mark if run.
+FAKE_GHOSTSCRIPT = '#!/bin/sh\ntouch "$GHOSTSCRIPT_RAN"\nexit 1\n'
+
+
+def test_other_formats_under_image_names_are_refused_unopened(workflow, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("gs", "gsc", "gswin32c", "gswin64c"):
+        (bin_dir / name).write_text(FAKE_GHOSTSCRIPT)
+        (bin_dir / name).chmod(0o755)
+    ran = tmp_path / "ghostscript-ran"
+    make_image(workflow.inputs / "good.jpg", (64, 48))
+    (workflow.inputs / "vector.jpg").write_bytes(
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 48\nnewpath 0 0 moveto 64 48 lineto stroke\n%%EOF\n"
+    )
+    (workflow.inputs / "layers.png").write_bytes(b"8BPS\x00\x01" + bytes(6) + b"\x00\x03\x00\x00\x00\x30\x00\x00\x00\x40\x00\x08\x00\x03" + bytes(64))
+    env = {"PATH": os.pathsep.join([str(bin_dir), job_environment()["PATH"]]), "GHOSTSCRIPT_RAN": str(ran)}
+    done = workflow.run(check=False, env=env)
+    errors = sorted(error_lines(build_log(done)))
+    assert errors == [
+        "ERROR input_images/layers.png: PSD content, not an allowed image format",
+        "ERROR input_images/vector.jpg: EPS content, not an allowed image format",
+    ]
+    assert not ran.exists(), "Ghostscript was started"
+    assert {n for n in workflow.outputs() if not n.startswith("good_")} == set()
+    assert "good_40x30.png" in workflow.outputs()
+
+
+def test_a_format_the_config_allows_is_built(workflow):
+    workflow.inputs.mkdir()
+    Image.new("RGB", (40, 20), (10, 20, 30)).save(workflow.inputs / "old.png", "BMP")
+    workflow.set_config(source_formats=["JPEG", "PNG", "BMP"], widths=[40])
+    workflow.run()
+    with Image.open(workflow.results / "old_40x20.png") as out:
+        assert out.getpixel((5, 5)) == (10, 20, 30)
+
+
+def test_tiffs_with_their_own_orientation_tag_build_upright(workflow):
+    """The Orientation tag of the TIFF directory (no EXIF block), on bilevel G4
+    TIFFs as scanners write them: 1-4 keep 59x8, 5-8 turn to 8x59."""
+    workflow.inputs.mkdir()
+    for value in range(1, 9):
+        stored = Image.frombytes("L", (59, 8), random.Random(value).randbytes(59 * 8)).point(lambda v: 255 * (v > 127))
+        stored.convert("1").save(workflow.inputs / f"o{value}.tif", compression="group4", tiffinfo={0x0112: value})
+    workflow.set_config(widths=[8], formats=["png"])
+    workflow.run()
+    assert set(workflow.outputs()) == {f"o{v}_8x2.png" for v in range(1, 5)} | {f"o{v}_8x59.png" for v in range(5, 9)}
+
+
 def test_a_png_named_jpg_is_read_by_its_content(workflow):
     make_image(workflow.inputs / "actually_png.jpg", (20, 10), format="PNG")
     workflow.run()
@@ -230,7 +279,7 @@ def expected_outputs(stems) -> set[str]:
 # The decode job (a process) killed with its first raster in place: Snakemake
 # marked it incomplete. A resize (a thread of Snakemake) killed mid-write.
 @pytest.mark.parametrize("gated_file", [".cache/gate/L1.raster", "gate_800x534.png"], ids=["decode", "resize"])
-def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, gated_file):
+def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, gated_file, private_tmpdir):
     workflow = gated_sources
     gate = tmp_path / "gate"
     run = start_gated_run(workflow, gate, gated_file)
@@ -260,6 +309,7 @@ def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, 
     assert not partial.exists()
     leftovers = [p.name for p in workflow.results.rglob(".*.part")]
     assert leftovers == []
+    assert list(private_tmpdir.iterdir()) == []  # not even the killed run's temporary folder
 
 
 def test_a_second_run_in_the_same_folder_is_refused(gated_sources, tmp_path):

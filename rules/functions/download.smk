@@ -48,5 +48,7 @@ DOWNLOAD_OPTIONS = shlex.join(
         str(config["downloads"]["backoff"]),
         "--max-bytes",
         str(config["downloads"]["max_bytes"]),
+        "--formats",
+        ",".join(SOURCE_FORMATS),
     ]
 )

@@ -1,5 +1,6 @@
 # Input functions, params, resources, priorities and job bodies of rules/resize.smk.
 import hashlib
+import shlex
 
 from scripts.formats import FORMAT_PATTERN, FORMATS
 from scripts.imageops import pyramid_level
@@ -19,6 +20,9 @@ def code_version(*scripts):
 
 
 DECODE_CODE = code_version("decode_source.py")
+# The decoders allowed, as an option: a resource of the decode rule, not a
+# param, so that allowing one more format reruns no decode of the others.
+DECODE_OPTIONS = shlex.join(["--formats", ",".join(SOURCE_FORMATS)])
 RESIZE_CODE = code_version("resize_image.py")
 
 
