@@ -152,6 +152,11 @@ MUTATIONS = [
         "tests/test_downloads.py::test_download_fails_cleanly",
     ),
     Mutation(
+        "bucket-size-cache", "a rerun on a bucket reads only new or changed objects", "scripts/bucket.py",
+        "        if entry is not None and entry[0] == etag:\n", "        if False:\n",
+        "tests/test_storage_s3.py::test_a_rerun_takes_sizes_from_the_cache_by_etag_and_reads_only_changed_objects",
+    ),
+    Mutation(
         "doubling-backoff", "each retry waits twice as long", "scripts/download.py",
         "time.sleep(backoff * 2**attempt)", "time.sleep(backoff)",
         "tests/test_downloads.py::test_each_retry_waits_twice_as_long_as_the_one_before",

@@ -107,3 +107,21 @@ def test_changed_source_in_the_bucket_rebuilds_only_its_targets(built, bucket, s
     run_on_bucket(built, s3_endpoint)
     after = variants(bucket)
     assert {key for key in after if after[key] != before.get(key)} == {key for key in after if key.startswith("beta_")}
+
+
+def test_a_rerun_takes_sizes_from_the_cache_by_etag_and_reads_only_changed_objects(built, bucket, s3_endpoint):
+    """The cache is what planning reads: a size planted under an object's own
+    ETag is believed (the object is not read), and an entry whose ETag no longer
+    matches is read again."""
+    cache_path = built.root / ".snakemake" / "bucket-sizes.json"
+    cache = json.loads(cache_path.read_text())
+    alpha, beta = f"{PREFIX}/input_images/alpha.jpg", f"{PREFIX}/input_images/beta.png"
+    assert cache[alpha][1] == [64, 48] and cache[beta][1] == [30, 60]
+    cache[alpha][1] = [20, 10]
+    cache[beta][0] = '"not-its-etag"'
+    cache_path.write_text(json.dumps(cache))
+    planned = [line.split("output: ", 1)[1] for line in run_on_bucket(built, s3_endpoint, "-n").stdout.splitlines()
+               if line.startswith("    output: ")]
+    assert any("results/alpha_20x10.png" in outputs for outputs in planned)  # the planted size
+    assert not any("results/beta_" in outputs for outputs in planned)  # read again: its real size, built
+    assert json.loads(cache_path.read_text())[beta][0] != '"not-its-etag"'
