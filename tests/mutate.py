@@ -147,6 +147,21 @@ MUTATIONS = [
         "tests/test_imageops.py::test_resize_raster_is_lanczos_on_detailed_content",
     ),
     Mutation(
+        "avif-budget", "an encoder with threads of its own gets the job's budget", "scripts/imageops.py",
+        '        pillow_options.setdefault("max_threads", threads)\n', "        pass\n",
+        "tests/test_imageops.py::test_an_avif_encode_runs_no_more_threads_than_its_job_s_budget",
+    ),
+    Mutation(
+        "background-param", "changing background rebuilds only the jpeg targets", "rules/functions/resize.smk",
+        '"background": "none" if FORMATS[fmt].alpha else config["background"],', '"background": config["background"],',
+        "tests/test_workflow_incremental.py::test_changing_the_jpeg_background_rebuilds_nothing_else",
+    ),
+    Mutation(
+        "write-error-cleanup", "a failed write leaves no temporary file", "scripts/imageops.py",
+        "        tmp_path.unlink(missing_ok=True)\n", "        pass\n",
+        "tests/test_workflow_robustness.py::test_a_full_disk_fails_cleanly_with_one_line",
+    ),
+    Mutation(
         "download-body-cap", "a body above max_bytes fails, with or without Content-Length", "scripts/download.py",
         "                if received > max_bytes:\n", "                if False:\n",
         "tests/test_downloads.py::test_download_fails_cleanly",

@@ -1,7 +1,9 @@
 import hashlib
 import io
+import os
 import random
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -562,3 +564,30 @@ def test_pillow_still_maps_an_oriented_raw_tiff_with_its_upright_size_and_the_pa
     patch = Path(__file__).parents[1] / "docs" / "upstream" / "pillow-tiff-mmap-orientation.patch"
     subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
     assert "size = (extents[2] - extents[0], extents[3] - extents[1])" in (package / "ImageFile.py").read_text()
+
+
+def threads_while(action) -> int:
+    """The most threads this process had while ``action`` ran, besides the
+    caller and the sampling thread. Sampling can miss a thread, never add one."""
+    seen, done = [], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            seen.append(len(os.listdir("/proc/self/task")))
+
+    before = len(os.listdir("/proc/self/task"))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        action()
+    finally:
+        done.set()
+        sampler.join()
+    return max(seen) - before - 1
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_avif_encode_runs_no_more_threads_than_its_job_s_budget(tmp_path: Path, threads):
+    im = Image.effect_noise((512, 512), 60).convert("RGB")
+    extra = threads_while(lambda: save_image(im, tmp_path / "x.avif", "avif", {"quality": 60, "speed": 6}, threads=threads))
+    assert extra <= threads - 1  # the encoder's workers besides the calling thread
