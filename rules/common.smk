@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 from snakemake import __version__ as SNAKEMAKE_VERSION
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -12,6 +14,7 @@ from snakemake.utils import validate
 sys.path.insert(0, workflow.basedir)
 
 from scripts import bucket, snakemake_compat
+from scripts.config_values import typed
 from scripts.download import ORIGIN_FOLDER, plan_downloads, read_url_list
 from scripts.formats import variant_name
 from scripts.imageops import RASTER_LEVELS
@@ -23,20 +26,31 @@ except RuntimeError as error:
     raise WorkflowError(str(error)) from None
 
 
-def validate_config(config, schema):
-    """Validate ``config`` against ``schema``, with a one-line message naming the key."""
+CONFIG_SCHEMA = Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml"
+# The keys given with --config on the command line.
+COMMAND_LINE_KEYS = set(workflow.config_settings.config)
+
+
+def validate_config(config, schema_path):
+    """Validate ``config`` against the schema at ``schema_path``, with a one-line
+    message naming the key and where it was set. Values given with --config
+    are first typed as the schema says (scripts/config_values.py)."""
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    for key in COMMAND_LINE_KEYS & set(config):
+        config[key] = typed(config[key], schema["properties"].get(key, {}))
     try:
-        validate(config, schema)
+        validate(config, str(schema_path))
     except WorkflowError as error:
         cause = error.__context__ or error  # jsonschema's ValidationError
-        key = ".".join(str(part) for part in getattr(cause, "absolute_path", ()))
+        path = [str(part) for part in getattr(cause, "absolute_path", ())]
         message = getattr(cause, "message", str(cause))
+        origin = "--config" if path and path[0] in COMMAND_LINE_KEYS else "config.yaml"
         raise WorkflowError(
-            f"config.yaml: invalid value for '{key or '(top level)'}': {message}"
+            f"{origin}: invalid value for '{'.'.join(path) or '(top level)'}': {message}"
         ) from None
 
 
-validate_config(config, "schemas/config.schema.yaml")
+validate_config(config, CONFIG_SCHEMA)
 
 # Paths. Every output of the workflow is under OUTPUT_DIR.
 INPUT_DIR = Path(config["input_dir"])

@@ -56,6 +56,11 @@ MUTATIONS = [
         "tests/test_workflow_incremental.py::test_max_pixels_crossing_a_source_rebuilds_only_that_source",
     ),
     Mutation(
+        "command-line-types", "--config takes numbers and booleans", "rules/common.smk",
+        '        config[key] = typed(config[key], schema["properties"].get(key, {}))\n', "        pass\n",
+        "tests/test_workflow_cli.py::test_config_on_the_command_line_takes_numbers_and_booleans",
+    ),
+    Mutation(
         "rerun-incomplete", "kill -9, then a plain rerun completes", "profiles/default/config.yaml",
         "rerun-incomplete: true\n", "",
         "tests/test_workflow_robustness.py::test_kill_9_mid_write_then_a_plain_rerun_completes",

@@ -101,3 +101,19 @@ def test_snakefiles_are_formatted():
         ["snakefmt", "--check", "Snakefile", "rules"], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_config_on_the_command_line_takes_numbers_and_booleans(workflow):
+    make_image(workflow.inputs / "photo.jpg", (64, 48))
+    done = workflow.run("-n", "--config", "widths=[80, 20]", "allow_upscale=true", "formats=[webp]")
+    planned = done.stdout + done.stderr
+    assert "results/photo_80x60.webp" in planned and "results/photo_20x15.webp" in planned
+    assert not workflow.results.exists()
+
+
+def test_a_bad_command_line_value_is_blamed_on_the_command_line(workflow):
+    make_image(workflow.inputs / "photo.jpg", (64, 48))
+    done = workflow.run("--config", "widths=[40, -5]", check=False)
+    assert done.returncode != 0
+    lines = (done.stdout + done.stderr).splitlines()
+    assert "--config: invalid value for 'widths.1': -5 is less than the minimum of 1" in lines
