@@ -17,6 +17,7 @@ from scripts.snakemake_compat import (
     list_remaining_jobs_only_when_read,
     pending_jobs,
     schedule_one_reevaluation_at_a_time,
+    single_jobs,
 )
 from scripts.summary import end_lines, start_lines, unique_in_order
 from scripts.web import report_summary
@@ -169,6 +170,10 @@ def print_end_summary():
             + sorted(failed_urls),
             orphans=orphans(),
             orphan_hint=ORPHAN_HINT,
+            other_jobs=sum(
+                job.rule.name not in ("resize_image", "all")
+                for job in single_jobs(finished)
+            ),
         )
     )
     say(size_report_lines())

@@ -47,11 +47,18 @@ def end_lines(
     failed_sources: Sequence[str],
     orphans: Sequence[str] = (),
     orphan_hint: str = "",
+    other_jobs: int = 0,
 ) -> list[str]:
-    """What the run did, which sources failed, and what is left over."""
+    """What the run did, which sources failed, and what is left over.
+
+    ``other_jobs`` counts the jobs that ran besides the targets (web files,
+    decodes, downloads, clean-up)."""
     lines = []
     if built == 0 and not failed_sources:
-        lines.append("Nothing to build: every target is up to date.")
+        if other_jobs:
+            lines.append(f"No target to build; {other_jobs} other job(s) ran.")
+        else:
+            lines.append("Nothing to build: every target is up to date.")
     else:
         lines.append(f"Built {built} target(s).")
     if failed_sources:

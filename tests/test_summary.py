@@ -20,6 +20,10 @@ def test_end_lines_with_nothing_to_do():
     assert end_lines(0.5, 0, []) == ["Nothing to build: every target is up to date.", "Done in 0.50 s."]
 
 
+def test_end_lines_say_other_jobs_ran_when_no_target_was_built():
+    assert end_lines(0.5, 0, [], other_jobs=3) == ["No target to build; 3 other job(s) ran.", "Done in 0.50 s."]
+
+
 def test_end_lines_list_failures_and_at_most_five_orphans():
     orphans = [f"gone_{n}x{n}.png" for n in range(1, 8)]
     lines = end_lines(12.345, 40, ["in/a.jpg", "in/b.png"], orphans, "snakemake --cores 1 remove_orphans")

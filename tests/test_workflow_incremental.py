@@ -152,8 +152,10 @@ def test_removing_a_source_rebuilds_nothing_and_lists_its_orphans(built):
     assert "remove_orphans" in done.stderr
 
     assert (built.results / ".cache" / "beta" / "L0.raster").exists()
-    built.run("remove_orphans")
+    removal = built.run("remove_orphans").stderr.splitlines()
     assert set(built.outputs()) == ALPHA
+    assert {line for line in removal if line.startswith("removed ")} >= {f"removed results/{n}" for n in BETA}
+    assert "No target to build; 1 other job(s) ran." in removal
     assert not (built.results / ".cache" / "beta").exists()
     assert (built.results / ".cache" / "alpha" / "L0.raster").exists()
 

@@ -99,8 +99,9 @@ def test_changing_a_setting_no_variant_uses_rewrites_nothing(built):
 def test_changing_sizes_rewrites_only_snippets_and_gallery(built):
     before = stamps(built)
     built.set_config(web={**built.config["web"], "sizes": "(min-width: 40em) 50vw, 100vw"})
-    built.run()
+    done = built.run()
     assert rewritten(before, built) == {"index.html", "html/alpha.html", "html/beta.html"}
+    assert "No target to build; 3 other job(s) ran." in done.stderr.splitlines()  # 2 snippets, the gallery
     assert 'sizes="(min-width: 40em) 50vw, 100vw"' in (built.results / "html" / "beta.html").read_text()
 
 
