@@ -189,14 +189,19 @@ def size_report_lines():
 
 
 def print_summary_at_exit():
-    """Runs with nothing to build, and dry runs, never reach onstart."""
+    """Runs with nothing to build, and dry runs, never reach onstart. A run that
+    stopped on a bad source set (two sources with one stem) has said why
+    already, and has no summary to give."""
     if (
         not is_build(workflow)
         or print_start_summary.cache_info().currsize
         or LOCK_REFUSED
     ):
         return
-    print_start_summary()
+    try:
+        print_start_summary()
+    except WorkflowError:
+        return
     if not workflow.dryrun:
         print_end_summary()
 

@@ -200,6 +200,7 @@ def test_two_sources_with_one_stem_stop_the_run_before_any_job(workflow):
     done = workflow.run(check=False)
     assert done.returncode != 0
     assert "have the same stem 'photo'" in build_log(done)
+    assert "Traceback (most recent call last)" not in build_log(done)
     assert not workflow.results.exists()
 
 
