@@ -35,9 +35,11 @@ def validate_config(config, schema_path):
     """Validate ``config`` against the schema at ``schema_path``, with a one-line
     message naming the key and where it was set. Values given with --config
     are first typed as the schema says (scripts/config_values.py)."""
-    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
-    for key in COMMAND_LINE_KEYS & set(config):
-        config[key] = typed(config[key], schema["properties"].get(key, {}))
+    given = COMMAND_LINE_KEYS & set(config)
+    if given:
+        schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+        for key in given:
+            config[key] = typed(config[key], schema["properties"].get(key, {}))
     try:
         validate(config, str(schema_path))
     except WorkflowError as error:

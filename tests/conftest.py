@@ -124,6 +124,12 @@ class Workflow:
         return stat.st_ino, stat.st_mtime_ns
 
 
+def apply_upstream_patch(folder: Path, patch: str) -> None:
+    """``git apply`` docs/upstream/``patch`` in ``folder``, a copy of the code it patches."""
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    subprocess.run(["git", "apply", str(ROOT / "docs" / "upstream" / patch)], cwd=folder, check=True)
+
+
 def changed(before: dict, after: dict) -> set[str]:
     """Names written or rewritten between two snapshots."""
     return {name for name, stat in after.items() if before.get(name) != stat}

@@ -57,7 +57,7 @@ MUTATIONS = [
     ),
     Mutation(
         "command-line-types", "--config takes numbers and booleans", "rules/common.smk",
-        '        config[key] = typed(config[key], schema["properties"].get(key, {}))\n', "        pass\n",
+        '            config[key] = typed(config[key], schema["properties"].get(key, {}))\n', "            pass\n",
         "tests/test_workflow_cli.py::test_config_on_the_command_line_takes_numbers_and_booleans",
     ),
     Mutation(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, UnidentifiedImageError
 
+from conftest import apply_upstream_patch
 from scripts.imageops import (
     SOURCE_FORMATS,
     Raster,
@@ -547,7 +548,6 @@ def test_pillow_still_maps_an_oriented_raw_tiff_with_its_upright_size_and_the_pa
     """Why upright() reads such TIFFs from memory: Pillow's memory map scrambles
     them. When a release fixes it, this fails, and the workaround can go."""
     import shutil
-    import subprocess
 
     import PIL
 
@@ -560,9 +560,7 @@ def test_pillow_still_maps_an_oriented_raw_tiff_with_its_upright_size_and_the_pa
     package = tmp_path / "src" / "PIL"
     package.mkdir(parents=True)
     shutil.copy(Path(PIL.__file__).parent / "ImageFile.py", package / "ImageFile.py")
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    patch = Path(__file__).parents[1] / "docs" / "upstream" / "pillow-tiff-mmap-orientation.patch"
-    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
+    apply_upstream_patch(tmp_path, "pillow-tiff-mmap-orientation.patch")
     assert "size = (extents[2] - extents[0], extents[3] - extents[1])" in (package / "ImageFile.py").read_text()
 
 

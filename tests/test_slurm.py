@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_image
+from conftest import apply_upstream_patch, make_image
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
 #: Where SLURM's clients look for their configuration. $SLURM_CONF cannot point
@@ -178,7 +178,5 @@ def test_the_jobstep_executor_still_drops_slurm_conf_and_the_upstream_patch_keep
     package = Path(jobstep.__file__).parent
     assert '"SLURM_CONF"' not in Path(jobstep.__file__).read_text()
     shutil.copytree(package, tmp_path / package.name, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    patch = Path(__file__).parents[1] / "docs" / "upstream" / "jobstep-keep-slurm-conf.patch"
-    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True)
+    apply_upstream_patch(tmp_path, "jobstep-keep-slurm-conf.patch")
     assert '"SLURM_CONF",' in (tmp_path / package.name / "__init__.py").read_text()

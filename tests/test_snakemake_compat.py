@@ -19,7 +19,7 @@ from snakemake.workflow import Workflow
 from snakemake.dag import DAG
 from snakemake.scheduling.job_scheduler import JobScheduler
 
-from conftest import ROOT
+from conftest import ROOT, apply_upstream_patch
 from scripts import snakemake_compat as compat
 
 
@@ -135,8 +135,7 @@ def test_each_upstream_patch_applies_to_the_installed_snakemake(tmp_path, patch,
 
     package = Path(snakemake.__file__).parent
     shutil.copytree(package, tmp_path / "snakemake", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "apply", str(ROOT / "docs" / "upstream" / patch)], cwd=tmp_path, check=True)
+    apply_upstream_patch(tmp_path, patch)
     patched = tmp_path / "snakemake" / "scheduling" / "job_scheduler.py"
     assert marker in patched.read_text()
     done = subprocess.run(
