@@ -2,7 +2,7 @@
 """Time a build on an S3 bucket (moto's server on 127.0.0.1) against the same
 build in local folders.
 
-    uv run python benchmarks/object_storage.py SOURCES_DIR [--cores 2]
+    uv run --group test python benchmarks/object_storage.py SOURCES_DIR [--cores 2]
 
 Uploads the images of SOURCES_DIR to s3://bench/run/input_images/, then times,
 in a private copy of the workflow: a full build with profiles/s3, a no-op

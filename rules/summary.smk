@@ -30,8 +30,14 @@ ORPHAN_HINT = "uv run snakemake --cores 1 remove_orphans"
 
 
 def say(lines):
+    """Log the summary through Snakemake's logger, so that it comes in order
+    with Snakemake's own lines, on the console the profile chose; at exit,
+    once Snakemake has closed its logger, print it."""
     for line in lines:
-        print(line, file=sys.stderr, flush=True)
+        if logger.handlers:
+            logger.info(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
 
 @functools.cache
@@ -146,7 +152,9 @@ def print_start_summary():
     )
 
 
-def print_end_summary():
+def print_end_summary(failed_run=False):
+    """``failed_run``: Snakemake reports the run as failed (onerror); with no
+    job failed, it was stopped (Ctrl-C)."""
     failed = failed_jobs(workflow)
     finished = finished_jobs(workflow)
     failed_urls = [
@@ -174,6 +182,7 @@ def print_end_summary():
                 job.rule.name not in ("resize_image", "all")
                 for job in single_jobs(finished)
             ),
+            stopped=failed_run and not failed,
         )
     )
     say(size_report_lines())
@@ -206,8 +215,18 @@ def print_summary_at_exit():
         print_end_summary()
 
 
+def stop_without_traceback(kind, value, traceback):
+    """Ctrl-C while Snakemake plans or runs onstart, outside its scheduler
+    (which handles it itself), ends with one line instead of a traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("Stopped (Ctrl-C) before any job ran.", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, value, traceback)
+
+
 if workflow.exec_mode == ExecMode.DEFAULT:
     atexit.register(print_summary_at_exit)
+    sys.excepthook = stop_without_traceback
 
 
 onstart:
@@ -225,4 +244,4 @@ onsuccess:
 
 
 onerror:
-    print_end_summary()
+    print_end_summary(failed_run=True)

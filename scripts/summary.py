@@ -48,13 +48,16 @@ def end_lines(
     orphans: Sequence[str] = (),
     orphan_hint: str = "",
     other_jobs: int = 0,
+    stopped: bool = False,
 ) -> list[str]:
     """What the run did, which sources failed, and what is left over.
 
     ``other_jobs`` counts the jobs that ran besides the targets (web files,
-    decodes, downloads, clean-up)."""
+    decodes, downloads, clean-up); ``stopped``: the run was cut short (Ctrl-C)."""
     lines = []
-    if built == 0 and not failed_sources:
+    if stopped:
+        lines.append(f"Stopped after building {built} target(s); a rerun builds the rest.")
+    elif built == 0 and not failed_sources:
         if other_jobs:
             lines.append(f"No target to build; {other_jobs} other job(s) ran.")
         else:

@@ -1,8 +1,8 @@
 """Break each mechanism behind a README promise, one at a time, and check that
 its test fails.
 
-    uv run python tests/mutate.py            # every mutation
-    uv run python tests/mutate.py lock kill  # the ones whose name contains a word
+    uv run --group test python tests/mutate.py            # every mutation
+    uv run --group test python tests/mutate.py lock kill  # the ones whose name contains a word
 
 Each mutation replaces one exact piece of the workflow (a profile line, a param,
 the lock, the atomic rename) in a scratch copy of the repository's files, then

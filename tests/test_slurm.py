@@ -165,7 +165,7 @@ def test_build_on_slurm_groups_targets_into_cluster_jobs(slurm_cluster, workflow
     assert "21 of 21 steps (100%) done" in logs[0].read_text()
 
     again = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
-    assert "Nothing to be done" in again.stdout + again.stderr
+    assert "Nothing to build: every target is up to date." in again.stdout + again.stderr
     assert len(cluster_job_ids(launcher) - before) == 1
 
 

@@ -96,7 +96,7 @@ def test_bucket_sources_are_built_into_the_bucket(built, bucket):
 def test_second_run_on_the_bucket_rebuilds_nothing(built, bucket, s3_endpoint):
     before = variants(bucket)
     done = run_on_bucket(built, s3_endpoint)
-    assert "Nothing to be done" in done.stdout + done.stderr
+    assert "Nothing to build: every target is up to date." in done.stdout + done.stderr
     assert variants(bucket) == before
 
 

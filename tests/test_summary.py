@@ -43,3 +43,7 @@ def test_unique_in_order():
 
 def test_describe_mode_on_a_cluster():
     assert describe_mode(0, cluster_jobs=50) == "CLUSTER (50 jobs at once)"
+
+
+def test_end_lines_of_a_stopped_run_say_so():
+    assert end_lines(1.0, 3, [], stopped=True)[0] == "Stopped after building 3 target(s); a rerun builds the rest."

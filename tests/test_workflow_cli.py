@@ -39,7 +39,10 @@ def test_dry_run_prints_the_plan_and_builds_nothing(workflow):
     make_image(workflow.inputs / "beta.png", (30, 60))
     done = workflow.run("-n")
     out = done.stdout + done.stderr
-    assert "results/alpha_40x30.webp" in out
+    assert re.search(r"^resize_image +12$", out, re.MULTILINE)  # the job table
+    assert "results/alpha_40x30.webp" not in out  # no job blocks...
+    jobs = workflow.run("-n", "--logger-brief-jobs")
+    assert "results/alpha_40x30.webp" in jobs.stdout  # ...unless asked for
     assert "Found 2 source(s) in 'input_images'." in out
     assert "-> 2 source(s) to process, 12 target(s) would build." in out
     assert not workflow.results.exists()
@@ -105,7 +108,9 @@ def test_snakefiles_are_formatted():
 
 def test_config_on_the_command_line_takes_numbers_and_booleans(workflow):
     make_image(workflow.inputs / "photo.jpg", (64, 48))
-    done = workflow.run("-n", "--config", "widths=[80, 20]", "allow_upscale=true", "formats=[webp]")
+    done = workflow.run(
+        "-n", "--logger-brief-jobs", "--config", "widths=[80, 20]", "allow_upscale=true", "formats=[webp]"
+    )
     planned = done.stdout + done.stderr
     assert "results/photo_80x60.webp" in planned and "results/photo_20x15.webp" in planned
     assert not workflow.results.exists()
@@ -116,4 +121,4 @@ def test_a_bad_command_line_value_is_blamed_on_the_command_line(workflow):
     done = workflow.run("--config", "widths=[40, -5]", check=False)
     assert done.returncode != 0
     lines = (done.stdout + done.stderr).splitlines()
-    assert "--config: invalid value for 'widths.1': -5 is less than the minimum of 1" in lines
+    assert "ERROR --config: invalid value for 'widths.1': -5 is less than the minimum of 1" in lines

@@ -52,7 +52,7 @@ def test_second_run_rebuilds_nothing(built):
     before = built.outputs()
     done = built.run()
     assert changed(before, built.outputs()) == set()
-    assert "Nothing to be done" in done.stdout + done.stderr
+    assert "Nothing to build: every target is up to date." in done.stdout + done.stderr
 
 
 def test_deleting_a_variant_rebuilds_only_it(built):

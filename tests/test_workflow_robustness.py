@@ -581,7 +581,7 @@ def test_each_job_declares_memory_and_minutes_from_the_pixels_it_reads(workflow)
     # level it reads: the full size for width 3000, 1/1024 of it for width 40.
     make_image(workflow.inputs / "photo.png", (4000, 3000))
     workflow.set_config(widths=[3000, 40], formats=["webp"])
-    planned = planned_resources(workflow.run("-n").stdout)
+    planned = planned_resources(workflow.run("-n", "--logger-brief-jobs").stdout)
     decode = planned["decode_source", "results/.cache/photo/L0.raster"]
     assert (decode["mem_mb"], decode["runtime"]) == ("244", "3")
     wide, narrow = planned["resize_image", "results/photo_3000x2250.webp"], planned["resize_image", "results/photo_40x30.webp"]
