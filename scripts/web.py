@@ -32,8 +32,18 @@ from scripts.imageops import atomic_write
 #: Formats offered as ``<source>`` elements, best compression first: browsers
 #: take the first type they support.
 MODERN_FORMATS = ("avif", "webp")
-#: The ``<img>`` fallback format, by preference: the first one configured.
+#: The ``<img>`` fallback format, by preference: the first one configured that
+#: is not much larger than the others (FALLBACK_MAX_EXCESS).
 FALLBACK_FORMATS = ("jpeg", "png", "webp", "avif")
+#: Formats every current browser decodes in an ``<img>`` (AVIF is left out:
+#: Safari before 16 and Edge before 121 do not).
+UNIVERSAL_FORMATS = ("jpeg", "png", "webp")
+#: A fallback format whose variants of a source weigh more than this many
+#: times those of a universal format is passed over for the next one.
+FALLBACK_MAX_EXCESS = 5.0
+#: The version of manifest.json's layout (rules/schemas/manifest.schema.json),
+#: raised on any change a reader could notice.
+MANIFEST_VERSION = 1
 #: The fallback ``src`` is the widest variant no wider than this (a sensible
 #: default for the rare browser that ignores srcset).
 FALLBACK_SRC_MAX_WIDTH = 1024
@@ -135,9 +145,25 @@ def srcset(variants: Iterable[Variant]) -> str:
     return ", ".join(f"{v.url} {v.width}w" for v in sorted(variants, key=lambda v: v.width))
 
 
-def fallback_format(formats: Iterable[str]) -> str:
-    present = set(formats)
-    return next(fmt for fmt in FALLBACK_FORMATS if fmt in present)
+def by_format(variants: Iterable[Variant]) -> dict[str, list[Variant]]:
+    grouped: dict[str, list[Variant]] = defaultdict(list)
+    for variant in variants:
+        grouped[variant.format].append(variant)
+    return dict(grouped)
+
+
+def fallback_format(grouped: Mapping[str, Sequence[Variant]]) -> str:
+    """The ``<img>`` format of a source: the first of FALLBACK_FORMATS that it
+    has, passing over any whose variants weigh more than FALLBACK_MAX_EXCESS
+    times those of a universal format (png beside webp, for photos)."""
+    weights = {fmt: sum(v.bytes for v in variants) for fmt, variants in grouped.items()}
+    universal = [weights[fmt] for fmt in UNIVERSAL_FORMATS if fmt in weights]
+    lightest = min(universal) if universal else None
+    present = [fmt for fmt in FALLBACK_FORMATS if fmt in weights]
+    for fmt in present:
+        if lightest is None or weights[fmt] <= FALLBACK_MAX_EXCESS * lightest:
+            return fmt
+    return present[0]
 
 
 def fallback_variant(variants: Sequence[Variant]) -> Variant:
@@ -155,20 +181,18 @@ def picture_html(record: SourceRecord, sizes: str) -> str:
     if not record.variants:
         msg = f"{record.name}: no variant to show"
         raise ValueError(msg)
-    by_format: dict[str, list[Variant]] = defaultdict(list)
-    for variant in record.variants:
-        by_format[variant.format].append(variant)
-    fallback = fallback_format(by_format)
+    grouped = by_format(record.variants)
+    fallback = fallback_format(grouped)
     esc = html.escape
     lines = ["<picture>"]
     for fmt in MODERN_FORMATS:
-        if fmt in by_format and fmt != fallback:
+        if fmt in grouped and fmt != fallback:
             lines.append(
-                f'  <source type="{FORMATS[fmt].mime}" srcset="{esc(srcset(by_format[fmt]))}" sizes="{esc(sizes)}">'
+                f'  <source type="{FORMATS[fmt].mime}" srcset="{esc(srcset(grouped[fmt]))}" sizes="{esc(sizes)}">'
             )
-    src = fallback_variant(by_format[fallback])
+    src = fallback_variant(grouped[fallback])
     lines.append(
-        f'  <img src="{esc(src.url)}" srcset="{esc(srcset(by_format[fallback]))}" sizes="{esc(sizes)}"'
+        f'  <img src="{esc(src.url)}" srcset="{esc(srcset(grouped[fallback]))}" sizes="{esc(sizes)}"'
         f' width="{src.width}" height="{src.height}" alt="{esc(record.alt)}"'
         ' loading="lazy" decoding="async">'
     )
@@ -210,23 +234,27 @@ def describe_source(
 
 
 def manifest(records: Iterable[SourceRecord]) -> dict:
-    """``manifest.json``: every source and its variants, by source name."""
-    return {
-        "sources": [
-            {
-                "name": r.name,
-                "path": r.path,
-                "sha256": r.sha256,
-                "bytes": r.bytes,
-                "width": r.width,
-                "height": r.height,
-                "alt": r.alt,
-                "variants": [asdict(v) for v in r.variants],
-                "dropped": [asdict(v) for v in r.dropped],
-            }
-            for r in sorted(records, key=lambda r: r.name)
-        ]
-    }
+    """``manifest.json``: every source by stem, with its variants, a srcset per
+    format and the ``<img>`` fallback the snippet uses (layout:
+    rules/schemas/manifest.schema.json)."""
+    sources = {}
+    for r in sorted(records, key=lambda r: r.stem):
+        grouped = by_format(r.variants)
+        fallback = fallback_variant(grouped[fallback_format(grouped)]) if grouped else None
+        sources[r.stem] = {
+            "name": r.name,
+            "path": r.path,
+            "sha256": r.sha256,
+            "bytes": r.bytes,
+            "width": r.width,
+            "height": r.height,
+            "alt": r.alt,
+            "srcset": {fmt: srcset(grouped[fmt]) for fmt in sorted(grouped)},
+            "fallback": asdict(fallback) if fallback else None,
+            "variants": [asdict(v) for v in r.variants],
+            "dropped": [asdict(v) for v in r.dropped],
+        }
+    return {"version": MANIFEST_VERSION, "sources": sources}
 
 
 REPORT_COLUMNS = ("scope", "source", "format", "width", "files", "source_bytes", "output_bytes", "ratio", "saved_bytes")
@@ -332,12 +360,12 @@ def report_summary(rows: Iterable[Mapping[str, str]]) -> list[str]:
     ]
     saved = [r for r in rows if r["scope"] == "source"]
     if saved:
-        by_format: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        per_format: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for r in saved:
-            by_format[r["format"]][0] += int(r["source_bytes"])
-            by_format[r["format"]][1] += int(r["output_bytes"])
-        best = min(by_format, key=lambda f: by_format[f][1])
-        before, after = by_format[best]
+            per_format[r["format"]][0] += int(r["source_bytes"])
+            per_format[r["format"]][1] += int(r["output_bytes"])
+        best = min(per_format, key=lambda f: per_format[f][1])
+        before, after = per_format[best]
         lines.append(
             f"   widest {best} variants: {human_bytes(after)} for {human_bytes(before)} of sources "
             f"(ratio {after / before:.2f}); details in report.csv"

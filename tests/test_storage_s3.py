@@ -86,7 +86,7 @@ def test_bucket_sources_are_built_into_the_bucket(built, bucket):
     expected |= {f"beta_{w}x{h}.{f}" for w, h in ((30, 60), (20, 40), (10, 20)) for f in ("png", "webp")}
     assert set(variants(bucket)) == expected
     manifest = json.loads(bucket.Object(f"{PREFIX}/results/manifest.json").get()["Body"].read())
-    assert [s["path"] for s in manifest["sources"]] == ["input_images/alpha.jpg", "input_images/beta.png"]
+    assert [s["path"] for s in manifest["sources"].values()] == ["input_images/alpha.jpg", "input_images/beta.png"]
     assert not (built.root / "results").exists()  # nothing written to the local folder
     body = bucket.Object(f"{PREFIX}/results/alpha_20x15.webp").get()["Body"].read()
     with Image.open(io.BytesIO(body)) as im:
@@ -120,7 +120,7 @@ def test_a_rerun_takes_sizes_from_the_cache_by_etag_and_reads_only_changed_objec
     cache[alpha][1] = [20, 10]
     cache[beta][0] = '"not-its-etag"'
     cache_path.write_text(json.dumps(cache))
-    planned = [line.split("output: ", 1)[1] for line in run_on_bucket(built, s3_endpoint, "-n").stdout.splitlines()
+    planned = [line.split("output: ", 1)[1] for line in run_on_bucket(built, s3_endpoint, "-n", "--logger-brief-jobs").stdout.splitlines()
                if line.startswith("    output: ")]
     assert any("results/alpha_20x10.png" in outputs for outputs in planned)  # the planted size
     assert not any("results/beta_" in outputs for outputs in planned)  # read again: its real size, built

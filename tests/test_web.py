@@ -8,11 +8,14 @@ import io
 import json
 from html.parser import HTMLParser
 
+import jsonschema
 import pytest
 
-from conftest import make_image
+from conftest import ROOT, make_image
 from scripts import web
 from scripts.web import SourceRecord, Variant
+
+MANIFEST_SCHEMA = ROOT / "rules" / "schemas" / "manifest.schema.json"
 
 
 def variant(fmt: str, width: int, size: int, stem: str = "a") -> Variant:
@@ -149,13 +152,33 @@ def test_describe_source_reads_sizes_and_hash(tmp_path):
     assert [v.bytes for v in rec.variants] == [p.stat().st_size for p in reversed(variants)]
 
 
-def test_manifest_lists_sources_by_name_with_variants():
-    data = web.manifest([record([variant("png", 10, 5)], name="b.jpg"), record([], name="a.png")])
-    assert [s["name"] for s in data["sources"]] == ["a.png", "b.jpg"]
-    assert data["sources"][1]["variants"] == [
-        {"path": "a_10x5.png", "url": "a_10x5.png", "format": "png", "width": 10, "height": 5, "bytes": 5}
-    ]
-    json.dumps(data)  # serialisable
+def test_manifest_lists_sources_by_stem_with_variants():
+    data = web.manifest([record([variant("png", 10, 5), variant("png", 20, 9)], name="b.jpg"), record([], name="a.png")])
+    assert data["version"] == web.MANIFEST_VERSION
+    assert list(data["sources"]) == ["a", "b"]
+    b = data["sources"]["b"]
+    assert b["name"] == "b.jpg"
+    assert b["variants"][0] == {"path": "a_10x5.png", "url": "a_10x5.png", "format": "png", "width": 10, "height": 5, "bytes": 5}
+    assert b["srcset"] == {"png": "a_10x5.png 10w, a_20x10.png 20w"}
+    assert b["fallback"]["path"] == "a_20x10.png"
+    assert data["sources"]["a"]["fallback"] is None
+    jsonschema.validate(data, json.loads(MANIFEST_SCHEMA.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("weights", "fallback"),
+    [
+        ({"jpeg": 100, "webp": 60, "avif": 40}, "jpeg"),
+        ({"png": 500, "webp": 100}, "png"),  # 5x: still png
+        ({"png": 501, "webp": 100}, "webp"),  # more than 5x a universal format
+        ({"png": 3000, "avif": 100}, "png"),  # AVIF is not universal: png stays
+        ({"jpeg": 900, "png": 5000, "webp": 100}, "webp"),
+        ({"avif": 10}, "avif"),
+    ],
+)
+def test_the_fallback_is_never_much_heavier_than_a_universal_format(weights, fallback):
+    grouped = {fmt: [variant(fmt, 100, size)] for fmt, size in weights.items()}
+    assert web.fallback_format(grouped) == fallback
 
 
 def rows_by(rows, scope):

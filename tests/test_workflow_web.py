@@ -8,11 +8,13 @@ import csv
 import hashlib
 import json
 
+import jsonschema
 import pytest
 from PIL import Image
 
-from conftest import make_image
+from conftest import ROOT, make_image
 
+MANIFEST_SCHEMA = ROOT / "rules" / "schemas" / "manifest.schema.json"
 WEB_FILES = ["manifest.json", "report.csv", "index.html", "html/alpha.html", "html/beta.html"]
 
 
@@ -34,9 +36,10 @@ def rewritten(before: dict, workflow) -> set[str]:
 
 def test_manifest_lists_every_source_and_variant_as_on_disk(built):
     manifest = json.loads((built.results / "manifest.json").read_text())
-    sources = {s["name"]: s for s in manifest["sources"]}
-    assert sorted(sources) == ["alpha.jpg", "beta.png"]
-    alpha = sources["alpha.jpg"]
+    jsonschema.validate(manifest, json.loads(MANIFEST_SCHEMA.read_text()))
+    sources = manifest["sources"]
+    assert {stem: s["name"] for stem, s in sources.items()} == {"alpha": "alpha.jpg", "beta": "beta.png"}
+    alpha = sources["alpha"]
     source_file = built.inputs / "alpha.jpg"
     assert alpha["sha256"] == hashlib.sha256(source_file.read_bytes()).hexdigest()
     assert (alpha["bytes"], alpha["width"], alpha["height"]) == (source_file.stat().st_size, 64, 48)
@@ -118,8 +121,10 @@ def test_base_url_prefixes_every_url(built):
     built.set_config(web={**built.config["web"], "base_url": "/img/"})
     built.run()
     manifest = json.loads((built.results / "manifest.json").read_text())
-    assert all(v["url"] == "/img/" + v["path"] for s in manifest["sources"] for v in s["variants"])
-    assert 'src="/img/alpha_40x30.png"' in (built.results / "html" / "alpha.html").read_text()
+    assert all(v["url"] == "/img/" + v["path"] for s in manifest["sources"].values() for v in s["variants"])
+    fallback = manifest["sources"]["alpha"]["fallback"]
+    assert fallback["url"] == "/img/" + fallback["path"]
+    assert f'src="/img/{fallback["path"]}"' in (built.results / "html" / "alpha.html").read_text()
 
 
 def test_drop_not_smaller_leaves_out_variants_as_big_as_a_wider_one(workflow):
@@ -132,7 +137,7 @@ def test_drop_not_smaller_leaves_out_variants_as_big_as_a_wider_one(workflow):
     workflow.set_config(widths=[64, 48, 40, 33], formats=["png"])
     workflow.set_config(web={**workflow.config["web"], "drop_not_smaller": True})
     workflow.run()
-    source = json.loads((workflow.results / "manifest.json").read_text())["sources"][0]
+    source = json.loads((workflow.results / "manifest.json").read_text())["sources"]["board"]
     sizes = {v["width"]: v["bytes"] for v in source["variants"] + source["dropped"]}
     expected_dropped, smallest_wider = set(), None
     for width in sorted(sizes, reverse=True):
@@ -152,7 +157,7 @@ def test_removing_a_source_lists_its_web_files_for_remove_orphans(built):
     (built.inputs / "beta.png").unlink()
     built.run()
     manifest = json.loads((built.results / "manifest.json").read_text())
-    assert [s["name"] for s in manifest["sources"]] == ["alpha.jpg"]
+    assert list(manifest["sources"]) == ["alpha"]
     assert "beta" not in (built.results / "index.html").read_text()
     built.run("remove_orphans")
     assert not (built.results / "html" / "beta.html").exists()
