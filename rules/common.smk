@@ -54,14 +54,15 @@ def validate_config(config, schema_path):
 
 validate_config(config, CONFIG_SCHEMA)
 
-# Paths. Every output of the workflow is under OUTPUT_DIR.
+# Paths. What a site serves is under OUTPUT_DIR; build state is under BUILD_DIR.
 INPUT_DIR = Path(config["input_dir"])
 OUTPUT_DIR = Path(config["output_dir"])
+BUILD_DIR = Path(config["build_dir"])
 #: The decoders a source may reach (scripts/imageops.py, open_source).
 SOURCE_FORMATS = tuple(config["source_formats"])
-LOG_DIR = OUTPUT_DIR / "logs"
-BENCHMARK_DIR = OUTPUT_DIR / "benchmarks"
-CACHE_DIR = OUTPUT_DIR / ".cache"
+LOG_DIR = BUILD_DIR / "logs"
+BENCHMARK_DIR = BUILD_DIR / "benchmarks"
+CACHE_DIR = BUILD_DIR / "cache"
 TARGET_PATTERN = str(
     OUTPUT_DIR / variant_name("{stem}", "{width}", "{height}", "{fmt}")
 )
@@ -75,9 +76,9 @@ PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
 RECORD_PATTERN = str(CACHE_DIR / "{stem}" / "record.json")
 SNIPPET_PATTERN = str(OUTPUT_DIR / "html" / "{stem}.html")
 MANIFEST = OUTPUT_DIR / "manifest.json"
-SIZE_REPORT = OUTPUT_DIR / "report.csv"
+SIZE_REPORT = BUILD_DIR / "report.csv"
 GALLERY = OUTPUT_DIR / "index.html"
-REPORT_GALLERY = OUTPUT_DIR / "report" / "gallery.html"
+REPORT_GALLERY = BUILD_DIR / "report" / "gallery.html"
 # The scripts that shell: jobs run, relative to the working directory.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 

@@ -1,6 +1,6 @@
 # Target planning: which variants the current sources and config ask for, and
 # what `rule all` lists (scripts/plan.py does the arithmetic).
-from scripts.plan import missing_outputs, plan_targets
+from scripts.plan import logged_an_error, missing_outputs, modified_at, plan_targets
 
 
 @functools.cache
@@ -49,6 +49,45 @@ def all_records(wildcards):
     return [RECORD_PATTERN.format(stem=stem) for stem in described_stems()]
 
 
+def failed_job_logs(stem):
+    """The logs of the jobs that make one source's record."""
+    logs = [LOG_DIR / "decode_source" / f"{stem}.log"]
+    if stem in url_stems():
+        logs.append(LOG_DIR / "download_source" / f"{url_stems()[stem]}.log")
+        targets = url_source_targets(stem)
+    else:
+        targets = targets_by_stem().get(stem, [])
+    logs += [LOG_DIR / "resize_image" / f"{target.name}.log" for target in targets]
+    return logs + [LOG_DIR / "describe_source" / f"{stem}.log"]
+
+
+@functools.cache
+def failed_stems():
+    """The sources whose last build failed: a job making their record logged
+    an ERROR since the source and its record last changed. The web files leave
+    them out, so that one bad source does not hold back the others' (its jobs
+    still run, and fail, in every run until it is fixed)."""
+    failed = []
+    for stem in described_stems():
+        since = max(
+            modified_at(sources()[stem]),
+            modified_at(Path(RECORD_PATTERN.format(stem=stem))),
+        )
+        if logged_an_error(failed_job_logs(stem), since):
+            failed.append(stem)
+    return failed
+
+
+def published_stems():
+    """The sources the web files list: every described one but those that failed."""
+    failed = set(failed_stems())
+    return [stem for stem in described_stems() if stem not in failed]
+
+
+def published_records(wildcards):
+    return [RECORD_PATTERN.format(stem=stem) for stem in published_stems()]
+
+
 def variants_to_restore():
     """The planned variants missing from the output folder although their
     source's record is there.
@@ -70,9 +109,10 @@ def variants_to_restore():
 
 
 def all_targets(wildcards):
-    """The input of `all`: the web files, every source's record, the variants
-    to restore, and the raster of each unreadable source, so that its decode
-    job reports why it cannot be read.
+    """The input of `all`: the web files, every source's record (a source that
+    failed before is tried again), the snippets of the published sources, the
+    variants to restore, and the raster of each unreadable source, so that its
+    decode job reports why it cannot be read.
 
     The variants are not all listed: the manifest needs every record and a
     record every variant of its source, so they are in the DAG all the same,
@@ -82,6 +122,13 @@ def all_targets(wildcards):
     return (
         variants_to_restore()
         + all_records(wildcards)
+        + published_snippets(wildcards)
         + [RASTER_LEVEL_PATTERNS[0].format(stem=stem) for stem in unreadable]
-        + [MANIFEST, SIZE_REPORT, GALLERY, REPORT_GALLERY]
+        + web_files()
     )
+
+
+def web_files():
+    """The manifest, the report files and, unless web.gallery is false, the gallery."""
+    gallery = [GALLERY] if config["web"]["gallery"] else []
+    return [MANIFEST, *gallery, SIZE_REPORT, REPORT_GALLERY]

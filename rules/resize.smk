@@ -35,12 +35,13 @@ rule decode_source:
         script=str(SCRIPTS_DIR / "decode_source.py"),
     shell:
         # A decoder that crashes (a signal, exit status above 128) cannot say
-        # so itself: the shell names the source instead.
+        # so itself: the shell names the source, on stderr and in the job's log.
         "python {params.script:q} {input.source:q} {output.levels:q}"
         " --digests {output.digests:q} --max-pixels {params.max_pixels}"
         " {resources.decoders} --log {log:q}"
-        " || {{ status=$?; [ $status -le 128 ] || printf 'ERROR %s: the decoder crashed"
-        " (signal %d)\\n' {input.source:q} $((status - 128)) >&2; exit $status; }}"
+        " || {{ status=$?; if [ $status -gt 128 ]; then"
+        " line=$(printf 'ERROR %s: the decoder crashed (signal %d)' {input.source:q} $((status - 128)));"
+        ' echo "$line" >&2; echo "$(date \'+%Y-%m-%d %H:%M:%S\') $line" >> {log:q}; fi; exit $status; }}'
 
 
 rule resize_image:

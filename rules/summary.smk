@@ -19,7 +19,7 @@ from scripts.snakemake_compat import (
     schedule_one_reevaluation_at_a_time,
     single_jobs,
 )
-from scripts.summary import end_lines, start_lines, unique_in_order
+from scripts.summary import end_lines, start_lines, unique_in_order, web_file_lines
 from scripts.web import report_summary
 from snakemake_interface_executor_plugins.settings import ExecMode
 
@@ -112,8 +112,11 @@ def cap_memory_to_machine():
 def remove_stale_partial_files():
     """Delete the temporary files of jobs killed mid-write (only one run holds the
     folder's lock, so no live job owns them)."""
-    for pattern in (".*.part", ".cache/*/.*.part", "html/.*.part", "report/.*.part"):
+    for pattern in (".*.part", "html/.*.part"):
         for path in OUTPUT_DIR.glob(pattern):
+            path.unlink(missing_ok=True)
+    for pattern in (".*.part", "cache/*/.*.part", "report/.*.part"):
+        for path in BUILD_DIR.glob(pattern):
             path.unlink(missing_ok=True)
     for pattern in (".*.part", f"{ORIGIN_FOLDER}/.*.part"):
         for path in INPUT_DIR.glob(pattern):
@@ -185,14 +188,36 @@ def print_end_summary(failed_run=False):
             stopped=failed_run and not failed,
         )
     )
+    say(web_files_state(failed, finished))
     say(size_report_lines())
+
+
+def web_files_state(failed, finished):
+    """The lines on the failed sources the web files leave out or wait on."""
+    source_rules = ("decode_source", "resize_image", "describe_source")
+    failed_now = {job.wildcards.stem for job in jobs_of(failed, *source_rules)}
+    failed_now |= {
+        Path(job.wildcards.name).stem for job in jobs_of(failed, "download_source")
+    }
+    waiting_on = failed_now & set(published_stems())
+    described = {job.wildcards.stem for job in jobs_of(finished, "describe_source")}
+    return web_file_lines(
+        left_out=source_names((failed_now | set(failed_stems())) - waiting_on),
+        waiting_on=source_names(waiting_on),
+        recovered=source_names(set(failed_stems()) & described),
+    )
+
+
+def source_names(stems):
+    """The paths of the sources with these stems, sorted."""
+    return sorted(str(sources().get(stem, stem)) for stem in stems)
 
 
 def size_report_lines():
     """The summary of the size report, if a run has written it."""
     try:
         with open(SIZE_REPORT, newline="", encoding="utf-8") as handle:
-            return report_summary(csv.DictReader(handle))
+            return report_summary(csv.DictReader(handle), str(SIZE_REPORT))
     except (OSError, KeyError, ValueError):
         return []
 

@@ -49,7 +49,7 @@ rule picture_snippet:
 rule manifest:
     """results/manifest.json: every source and its variants."""
     input:
-        records=all_records,
+        records=published_records,
     output:
         MANIFEST,
     log:
@@ -61,9 +61,9 @@ rule manifest:
 
 
 rule size_report:
-    """results/report.csv: source and output bytes, per format, width and source."""
+    """build/report.csv: source and output bytes, per format, width and source."""
     input:
-        records=all_records,
+        records=published_records,
     output:
         report(SIZE_REPORT, caption="report/sizes.rst", category="Size report"),
     log:
@@ -77,8 +77,8 @@ rule size_report:
 rule gallery:
     """results/index.html: every source's <picture> snippet on one page."""
     input:
-        snippets=all_snippets,
-        records=all_records,
+        snippets=published_snippets,
+        records=published_records,
     output:
         GALLERY,
     log:
@@ -92,7 +92,7 @@ rule gallery:
 rule report_gallery:
     """A self-contained gallery (thumbnails inlined) for `snakemake --report`."""
     input:
-        records=all_records,
+        records=published_records,
         thumbnails=report_thumbnails,
     output:
         report(REPORT_GALLERY, caption="report/gallery.rst", category="Gallery"),

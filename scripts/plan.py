@@ -152,3 +152,27 @@ def orphaned_outputs(output_dir: Path, expected: Iterable[Path]) -> list[Path]:
         for name in file_names(output_dir)
         if os.path.splitext(name)[1] in suffixes and name not in keep
     )
+
+
+def modified_at(path: Path) -> float:
+    """The modification time of ``path``, or 0.0 if it is not there."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def logged_an_error(logs: Iterable[Path], since: float) -> bool:
+    """True if one of the job logs ``logs`` written at or after ``since`` (a
+    time stamp) holds an ERROR line, as scripts/joblog.py and the decode
+    rule's shell write them."""
+    for log in logs:
+        if modified_at(log) < since:
+            continue
+        try:
+            with open(log, encoding="utf-8", errors="replace") as handle:
+                if any(line.split(" ", 3)[2:3] == ["ERROR"] for line in handle):
+                    return True
+        except OSError:
+            continue
+    return False

@@ -75,6 +75,26 @@ def end_lines(
     return lines
 
 
+def web_file_lines(
+    left_out: Sequence[str], waiting_on: Sequence[str], recovered: Sequence[str] = ()
+) -> list[str]:
+    """What the run says of the web files (manifest, snippets, gallery, size
+    report) when sources fail: they leave out ``left_out`` (failed in this run
+    or before it; ``recovered`` failed before and built in this run), and they
+    wait on ``waiting_on``, which they listed and which failed in this run."""
+    lines = []
+    if left_out:
+        lines.append(f"Web files leave out {len(left_out)} failed source(s): {', '.join(left_out)}")
+    if recovered:
+        lines.append(f"   {', '.join(recovered)} built this time: the next run adds them.")
+    if waiting_on:
+        lines.append(
+            f"Web files not updated: they wait on {', '.join(waiting_on)}; "
+            "the next run writes them without the sources that fail."
+        )
+    return lines
+
+
 def unique_in_order(items: Iterable[str]) -> list[str]:
     """``items`` without repeats, first occurrence first."""
     return list(dict.fromkeys(items))

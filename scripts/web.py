@@ -344,8 +344,8 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} GB"
 
 
-def report_summary(rows: Iterable[Mapping[str, str]]) -> list[str]:
-    """The lines a run prints about ``report.csv``: totals and bytes per format."""
+def report_summary(rows: Iterable[Mapping[str, str]], report: str = "report.csv") -> list[str]:
+    """The lines a run prints about the size report, ``report``: totals and bytes per format."""
     rows = list(rows)
     total = next((r for r in rows if r["scope"] == "total"), None)
     if total is None or not int(total["files"]):
@@ -368,7 +368,7 @@ def report_summary(rows: Iterable[Mapping[str, str]]) -> list[str]:
         before, after = per_format[best]
         lines.append(
             f"   widest {best} variants: {human_bytes(after)} for {human_bytes(before)} of sources "
-            f"(ratio {after / before:.2f}); details in report.csv"
+            f"(ratio {after / before:.2f}); details in {report}"
         )
     return lines
 

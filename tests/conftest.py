@@ -85,6 +85,7 @@ class Workflow:
         self.root = copy_workflow(root)
         self.inputs = root / "input_images"
         self.results = root / "results"
+        self.build = root / "build"
         self.set_config(widths=TEST_WIDTHS)
 
     @property

@@ -77,7 +77,7 @@ MUTATIONS = [
     ),
     Mutation(
         "stale-part-cleanup", "a rerun removes a killed run's .part files", "rules/summary.smk",
-        'for pattern in (".*.part", ".cache/*/.*.part", "html/.*.part", "report/.*.part"):', "for pattern in ():",
+        'for pattern in (".*.part", "cache/*/.*.part", "report/.*.part"):', "for pattern in ():",
         "tests/test_workflow_robustness.py::test_kill_9_mid_write_then_a_plain_rerun_completes",
     ),
     Mutation(

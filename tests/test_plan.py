@@ -4,7 +4,9 @@ import pytest
 from PIL import Image
 
 from conftest import make_image
-from scripts.plan import Target, find_sources, missing_outputs, orphaned_outputs, plan_targets, planned_widths, probe_size
+from scripts.plan import (
+    Target, find_sources, logged_an_error, missing_outputs, orphaned_outputs, plan_targets, planned_widths, probe_size,
+)
 
 DEFAULT_WIDTHS = [4000, 2500, 1928, 992, 768, 576, 480, 260, 150, 100, 50]
 
@@ -96,3 +98,20 @@ def test_missing_outputs_keeps_the_order_of_the_absent_ones(tmp_path: Path):
 def test_missing_outputs_of_an_absent_folder_is_everything(tmp_path: Path):
     expected = [tmp_path / "out" / "a_10x5.png"]
     assert missing_outputs(tmp_path / "out", expected) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "age", "expected"),
+    [
+        (["2026-12-02 10:00:00 ERROR in/a.jpg: image file is truncated"], 0, True),
+        (["2026-12-02 10:00:00 INFO decoded in/a.jpg", "2026-12-02 10:00:01 INFO usage s=0.1"], 0, False),
+        (["2026-12-02 10:00:00 INFO wrote in/ERROR a.jpg"], 0, False),  # a name is not a level
+        (["2026-12-02 10:00:00 ERROR in/a.jpg: image file is truncated"], -10, False),  # older than `since`
+    ],
+    ids=["error", "info", "error-in-a-name", "older"],
+)
+def test_logged_an_error_reads_the_level_of_logs_written_since(tmp_path: Path, lines, age, expected):
+    log = tmp_path / "job.log"
+    log.write_text("".join(f"{line}\n" for line in lines))
+    since = log.stat().st_mtime - age
+    assert logged_an_error([tmp_path / "missing.log", log], since) is expected

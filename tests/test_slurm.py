@@ -150,19 +150,22 @@ def cluster_job_ids(launcher: list[str]) -> set[str]:
 
 def test_build_on_slurm_groups_targets_into_cluster_jobs(slurm_cluster, workflow):
     _, launcher = slurm_cluster
-    for stem, size in (("alpha", (64, 48)), ("beta", (48, 64)), ("gamma", (40, 40))):
+    for stem, size in (("alpha", (64, 48)), ("beta", (48, 64))):
         make_image(workflow.inputs / f"{stem}.jpg", size)
+    # Each job of a group job is an srun step that starts Snakemake again
+    # (docs/scaling.md), so few targets keep the test short.
+    workflow.set_config(widths=[20], formats=["webp"])
     before = cluster_job_ids(launcher)
     done = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
     assert "--- Mode: CLUSTER (50 jobs at once) ---" in done.stderr
-    assert len(workflow.outputs()) == 3 * 3 * 2
+    assert set(workflow.outputs()) == {"alpha_20x15.webp", "beta_20x27.webp"}
     assert (workflow.results / "manifest.json").exists()
-    # One sbatch job did the 3 decodes and 18 resizes (group "image", 5 components);
+    # One sbatch job did the 2 decodes and 2 resizes (group "image", 5 components);
     # the web jobs ran locally.
     assert len(cluster_job_ids(launcher) - before) == 1
     logs = list((workflow.root / ".snakemake" / "slurm_logs").rglob("*.log"))
     assert [log.parent.name for log in logs] == ["group_image_decode_source_resize_image"]
-    assert "21 of 21 steps (100%) done" in logs[0].read_text()
+    assert "4 of 4 steps (100%) done" in logs[0].read_text()
 
     again = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
     assert "Nothing to build: every target is up to date." in again.stdout + again.stderr

@@ -88,6 +88,8 @@ def test_bucket_sources_are_built_into_the_bucket(built, bucket):
     manifest = json.loads(bucket.Object(f"{PREFIX}/results/manifest.json").get()["Body"].read())
     assert [s["path"] for s in manifest["sources"].values()] == ["input_images/alpha.jpg", "input_images/beta.png"]
     assert not (built.root / "results").exists()  # nothing written to the local folder
+    assert not (built.root / "build").exists()
+    assert bucket.Object(f"{PREFIX}/build/report.csv").content_length > 0  # the build state is in the bucket too
     body = bucket.Object(f"{PREFIX}/results/alpha_20x15.webp").get()["Body"].read()
     with Image.open(io.BytesIO(body)) as im:
         assert im.size == (20, 15)

@@ -1,6 +1,6 @@
 import pytest
 
-from scripts.summary import describe_mode, end_lines, start_lines, unique_in_order
+from scripts.summary import describe_mode, end_lines, start_lines, unique_in_order, web_file_lines
 
 
 @pytest.mark.parametrize(("cores", "expected"), [(1, "SEQUENTIAL (1 core)"), (2, "PARALLEL (2 cores)"), (19, "PARALLEL (19 cores)")])
@@ -47,3 +47,24 @@ def test_describe_mode_on_a_cluster():
 
 def test_end_lines_of_a_stopped_run_say_so():
     assert end_lines(1.0, 3, [], stopped=True)[0] == "Stopped after building 3 target(s); a rerun builds the rest."
+
+
+@pytest.mark.parametrize(
+    ("left_out", "waiting_on", "recovered", "expected"),
+    [
+        ([], [], [], []),
+        (["in/a.jpg"], [], [], ["Web files leave out 1 failed source(s): in/a.jpg"]),
+        (
+            ["in/a.jpg", "in/b.png"], [], ["in/b.png"],
+            ["Web files leave out 2 failed source(s): in/a.jpg, in/b.png",
+             "   in/b.png built this time: the next run adds them."],
+        ),
+        (
+            [], ["in/c.gif"], [],
+            ["Web files not updated: they wait on in/c.gif; the next run writes them without the sources that fail."],
+        ),
+    ],
+    ids=["none", "left-out", "recovered", "waiting"],
+)
+def test_web_file_lines(left_out, waiting_on, recovered, expected):
+    assert web_file_lines(left_out, waiting_on, recovered) == expected

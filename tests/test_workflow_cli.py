@@ -67,7 +67,7 @@ def test_run_summary_at_start_and_end(workflow):
 def test_every_job_writes_a_log(workflow):
     make_image(workflow.inputs / "alpha.jpg", (64, 48))
     workflow.run()
-    logs = workflow.results / "logs"
+    logs = workflow.build / "logs"
     decoded, decode_usage = (logs / "decode_source" / "alpha.log").read_text().splitlines()
     assert decoded.endswith("64x48 RGB")
     wrote, resize_usage = (logs / "resize_image" / "alpha_40x30.png.log").read_text().splitlines()
@@ -84,7 +84,7 @@ def test_a_decode_is_benchmarked(workflow):
     above, is that process's), so Snakemake's benchmark of the job is the work's."""
     make_image(workflow.inputs / "alpha.jpg", (64, 48))
     workflow.run()
-    header, values = (workflow.results / "benchmarks" / "decode_source" / "alpha.tsv").read_text().splitlines()
+    header, values = (workflow.build / "benchmarks" / "decode_source" / "alpha.tsv").read_text().splitlines()
     record = dict(zip(header.split("\t"), values.split("\t")))
     assert float(record["s"]) > 0
     assert {"max_rss", "cpu_time", "io_in"} <= set(record)

@@ -66,7 +66,7 @@ def test_deleting_a_variant_rebuilds_only_it(built):
 
 def test_deleting_a_variant_and_its_record_rebuilds_both(built):
     before = built.outputs()
-    record = built.results / ".cache" / "alpha" / "record.json"
+    record = built.build / "cache" / "alpha" / "record.json"
     record.unlink()
     (built.results / "alpha_20x15.webp").unlink()
     built.run()
@@ -151,13 +151,19 @@ def test_removing_a_source_rebuilds_nothing_and_lists_its_orphans(built):
     assert "6 orphaned output(s)" in done.stderr
     assert "remove_orphans" in done.stderr
 
-    assert (built.results / ".cache" / "beta" / "L0.raster").exists()
+    beta_state = [path for path in built.build.rglob("*") if path.is_file() and path.name.startswith("beta")]
+    assert {path.parent.name for path in beta_state} >= {"decode_source", "describe_source", "resize_image"}
+    assert (built.build / "cache" / "beta" / "L0.raster").exists()
     removal = built.run("remove_orphans").stderr.splitlines()
     assert set(built.outputs()) == ALPHA
-    assert {line for line in removal if line.startswith("removed ")} >= {f"removed results/{n}" for n in BETA}
+    removed = {line for line in removal if line.startswith("removed ")}
+    assert removed >= {f"removed results/{n}" for n in BETA}
+    assert removed >= {f"removed {path.relative_to(built.root)}" for path in beta_state}  # logs, benchmarks
+    assert not any(path.exists() for path in beta_state)
     assert "No target to build; 1 other job(s) ran." in removal
-    assert not (built.results / ".cache" / "beta").exists()
-    assert (built.results / ".cache" / "alpha" / "L0.raster").exists()
+    assert not (built.build / "cache" / "beta").exists()
+    assert (built.build / "cache" / "alpha" / "L0.raster").exists()
+    assert (built.build / "logs" / "decode_source" / "alpha.log").exists()
 
 
 def test_a_single_target_builds_alone(workflow):
@@ -206,14 +212,14 @@ def test_deleting_the_cache_rewrites_no_variant_until_a_new_target_needs_the_ras
     source decodes it again, and Snakemake then reruns every job that reads the
     rewritten raster: all of that source's variants, and only that source's."""
     before = built.outputs()
-    shutil.rmtree(built.results / ".cache")
+    shutil.rmtree(built.build / "cache")
     built.run()
-    assert (built.results / ".cache" / "alpha" / "record.json").is_file()
-    assert not (built.results / ".cache" / "alpha" / "levels.sha256").exists()
+    assert (built.build / "cache" / "alpha" / "record.json").is_file()
+    assert not (built.build / "cache" / "alpha" / "levels.sha256").exists()
     assert changed(before, built.outputs()) == set()
     built.set_config(widths=[*built.config["widths"], 30])
     built.run()
-    assert (built.results / ".cache" / "alpha" / "levels.sha256").is_file()
+    assert (built.build / "cache" / "alpha" / "levels.sha256").is_file()
     assert changed(before, built.outputs()) == ALPHA | names("alpha", [(30, 23)])
 
 

@@ -1,6 +1,7 @@
 """End-to-end robustness: bad sources, odd names, crashes, concurrency, image modes."""
 
 import io
+import json
 import os
 import random
 import re
@@ -104,7 +105,14 @@ def test_a_decoder_that_crashes_fails_only_its_source(workflow, tmp_path):
     }
     assert not [n for n in workflow.outputs() if n.startswith("segfault")]
     assert not list(workflow.results.rglob("*.part"))
-    assert not (workflow.results / ".cache" / "segfault" / "levels.sha256").exists()
+    assert not (workflow.build / "cache" / "segfault" / "levels.sha256").exists()
+    decode_log = (workflow.build / "logs" / "decode_source" / "segfault.log").read_text().splitlines()
+    assert decode_log[-1].endswith(" ERROR input_images/segfault.jpg: the decoder crashed (signal 11)")
+    # The web files wait on it this once; from the next run on they leave it out.
+    assert "Web files not updated: they wait on input_images/segfault.jpg;" in log
+    again = build_log(workflow.run(check=False, env={"PYTHONPATH": str(site)}))
+    assert "Web files leave out 1 failed source(s): input_images/segfault.jpg" in again
+    assert list(json.loads((workflow.results / "manifest.json").read_text())["sources"]) == ["good"]
 
 
 #: Stands in for Ghostscript (and its other names) on PATH: it leaves a mark if run.
@@ -279,7 +287,7 @@ def expected_outputs(stems) -> set[str]:
 
 # The decode job (a process) killed with its first raster in place: Snakemake
 # marked it incomplete. A resize (a thread of Snakemake) killed mid-write.
-@pytest.mark.parametrize("gated_file", [".cache/gate/L1.raster", "gate_800x534.png"], ids=["decode", "resize"])
+@pytest.mark.parametrize("gated_file", ["cache/gate/L1.raster", "gate_800x534.png"], ids=["decode", "resize"])
 def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, gated_file, private_tmpdir):
     workflow = gated_sources
     gate = tmp_path / "gate"
@@ -289,7 +297,7 @@ def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, 
         partial = Path(workflow.root, (gate / "entered").read_text())
         assert partial.exists(), "the killed write had a .part file"
         if gated_file.endswith("L1.raster"):
-            assert (workflow.results / ".cache" / "gate" / "L0.raster").exists(), "the killed job had an output in place"
+            assert (workflow.build / "cache" / "gate" / "L0.raster").exists(), "the killed job had an output in place"
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
         deadline = time.monotonic() + 30
@@ -541,7 +549,7 @@ def test_a_read_only_output_folder_stops_the_run_and_writes_nothing(workflow, re
 def test_a_full_disk_fails_cleanly_with_one_line(workflow, small_disk):
     make_image(workflow.inputs / "large.png", (1200, 800))
     make_image(workflow.inputs / "tiny.png", (20, 10))
-    workflow.set_config(output_dir=str(small_disk.name), widths=[20, 10])
+    workflow.set_config(output_dir=str(small_disk.name), build_dir=f"{small_disk.name}/build", widths=[20, 10])
     done = workflow.run(check=False)
     log = build_log(done)
     assert done.returncode != 0
@@ -549,7 +557,7 @@ def test_a_full_disk_fails_cleanly_with_one_line(workflow, small_disk):
     assert "FAILED: 1 source(s): input_images/large.png" in log
     assert "tiny_20x10.png" in {p.name for p in small_disk.iterdir()}
     assert not list(small_disk.rglob("*.part"))
-    assert not (small_disk / ".cache" / "large" / "L0.raster").exists()
+    assert not (small_disk / "build" / "cache" / "large" / "L0.raster").exists()
 
 
 def test_local_runs_cap_job_memory_to_the_machine_unless_told(workflow):
@@ -582,7 +590,7 @@ def test_each_job_declares_memory_and_minutes_from_the_pixels_it_reads(workflow)
     make_image(workflow.inputs / "photo.png", (4000, 3000))
     workflow.set_config(widths=[3000, 40], formats=["webp"])
     planned = planned_resources(workflow.run("-n", "--logger-brief-jobs").stdout)
-    decode = planned["decode_source", "results/.cache/photo/L0.raster"]
+    decode = planned["decode_source", "build/cache/photo/L0.raster"]
     assert (decode["mem_mb"], decode["runtime"]) == ("244", "3")
     wide, narrow = planned["resize_image", "results/photo_3000x2250.webp"], planned["resize_image", "results/photo_40x30.webp"]
     assert (wide["mem_mb"], wide["runtime"]) == ("172", "2")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import io
 import json
 
 import jsonschema
@@ -15,7 +16,11 @@ from PIL import Image
 from conftest import ROOT, make_image
 
 MANIFEST_SCHEMA = ROOT / "rules" / "schemas" / "manifest.schema.json"
-WEB_FILES = ["manifest.json", "report.csv", "index.html", "html/alpha.html", "html/beta.html"]
+#: The web files, relative to the workflow's folder: what a site serves, and the size report.
+WEB_FILES = [
+    "results/manifest.json", "results/index.html", "results/html/alpha.html", "results/html/beta.html",
+    "build/report.csv",
+]
 
 
 @pytest.fixture
@@ -27,7 +32,8 @@ def built(workflow):
 
 
 def stamps(workflow) -> dict:
-    return {name: workflow.stamp(name) for name in WEB_FILES}
+    """Path -> (inode, mtime_ns) of each web file: a rewrite changes it."""
+    return {name: ((stat := (workflow.root / name).stat()).st_ino, stat.st_mtime_ns) for name in WEB_FILES}
 
 
 def rewritten(before: dict, workflow) -> set[str]:
@@ -64,7 +70,7 @@ def test_snippets_and_gallery_reference_existing_variants(built):
 
 
 def test_size_report_is_written_and_summarised(built):
-    rows = list(csv.DictReader((built.results / "report.csv").open()))
+    rows = list(csv.DictReader((built.build / "report.csv").open()))
     total = next(r for r in rows if r["scope"] == "total")
     sources = sum(p.stat().st_size for p in built.inputs.iterdir())
     outputs = sum((built.results / name).stat().st_size for name in built.outputs())
@@ -103,7 +109,7 @@ def test_changing_sizes_rewrites_only_snippets_and_gallery(built):
     before = stamps(built)
     built.set_config(web={**built.config["web"], "sizes": "(min-width: 40em) 50vw, 100vw"})
     done = built.run()
-    assert rewritten(before, built) == {"index.html", "html/alpha.html", "html/beta.html"}
+    assert rewritten(before, built) == {"results/index.html", "results/html/alpha.html", "results/html/beta.html"}
     assert "No target to build; 3 other job(s) ran." in done.stderr.splitlines()  # 2 snippets, the gallery
     assert 'sizes="(min-width: 40em) 50vw, 100vw"' in (built.results / "html" / "beta.html").read_text()
 
@@ -113,7 +119,9 @@ def test_alt_text_of_one_source_rewrites_its_snippet(built):
     built.set_config(web={**built.config["web"], "alt": {"beta": 'A "blue" square & more'}})
     built.run()
     # report.csv reads the same records, so it is rewritten too (with the same rows)
-    assert rewritten(before, built) == {"manifest.json", "report.csv", "index.html", "html/beta.html"}
+    assert rewritten(before, built) == {
+        "results/manifest.json", "build/report.csv", "results/index.html", "results/html/beta.html",
+    }
     assert 'alt="A &quot;blue&quot; square &amp; more"' in (built.results / "html" / "beta.html").read_text()
 
 
@@ -161,7 +169,7 @@ def test_removing_a_source_lists_its_web_files_for_remove_orphans(built):
     assert "beta" not in (built.results / "index.html").read_text()
     built.run("remove_orphans")
     assert not (built.results / "html" / "beta.html").exists()
-    assert not (built.results / ".cache" / "beta").exists()
+    assert not (built.build / "cache" / "beta").exists()
     assert (built.results / "html" / "alpha.html").exists()
 
 
@@ -169,5 +177,56 @@ def test_snakemake_report_holds_gallery_and_size_report(built):
     built.run("--report", "report.html")
     report = (built.root / "report.html").read_text()
     # The report embeds each file whole, as a base64 data URI.
-    for path in (built.results / "report.csv", built.results / "report" / "gallery.html"):
+    for path in (built.build / "report.csv", built.build / "report" / "gallery.html"):
         assert base64.b64encode(path.read_bytes()).decode() in report, path.name
+
+
+def test_the_output_folder_holds_only_what_a_site_serves(built):
+    served = {path.relative_to(built.results).as_posix() for path in built.results.rglob("*") if path.is_file()}
+    assert served == set(built.outputs()) | {"manifest.json", "index.html", "html/alpha.html", "html/beta.html"}
+    assert (built.build / "report.csv").is_file() and (built.build / "logs" / "manifest.log").is_file()
+    assert (built.build / "cache" / "alpha" / "record.json").is_file()
+
+
+def test_without_the_gallery_the_snippets_and_manifest_are_still_written(workflow):
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    workflow.set_config(web={**workflow.config["web"], "gallery": False})
+    workflow.run()
+    assert not (workflow.results / "index.html").exists()
+    assert (workflow.results / "html" / "alpha.html").is_file()
+    assert "alpha" in json.loads((workflow.results / "manifest.json").read_text())["sources"]
+
+
+def truncated_jpeg(path, size=(64, 48)) -> None:
+    """A JPEG whose header reads (its size is planned) but whose data stops halfway."""
+    data = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(data, "JPEG")
+    path.write_bytes(data.getvalue()[: len(data.getvalue()) // 2])
+
+
+def test_web_files_follow_the_good_sources(workflow):
+    """A source that fails holds the web files back in the run where it first
+    fails, and says so; from the next run on they list every other source."""
+    make_image(workflow.inputs / "alpha.jpg", (64, 48))
+    truncated_jpeg(workflow.inputs / "broken.jpg")
+    first = workflow.run(check=False)
+    assert first.returncode != 0
+    assert "Web files not updated: they wait on input_images/broken.jpg;" in first.stderr
+    assert not (workflow.results / "manifest.json").exists()
+
+    make_image(workflow.inputs / "gamma.png", (30, 20))
+    second = workflow.run(check=False)
+    assert second.returncode != 0  # broken.jpg is tried again, and fails again
+    assert "Web files leave out 1 failed source(s): input_images/broken.jpg" in second.stderr.splitlines()
+    manifest = json.loads((workflow.results / "manifest.json").read_text())
+    jsonschema.validate(manifest, json.loads(MANIFEST_SCHEMA.read_text()))
+    assert list(manifest["sources"]) == ["alpha", "gamma"]
+    assert {p.name for p in (workflow.results / "html").iterdir()} == {"alpha.html", "gamma.html"}
+    assert "gamma_30x20.png" in (workflow.results / "index.html").read_text()
+    reported = {row["source"] for row in csv.DictReader((workflow.build / "report.csv").open())}
+    assert reported - {""} == {"alpha.jpg", "gamma.png"}
+
+    make_image(workflow.inputs / "broken.jpg", (40, 40))  # fixed: it is listed in this very run
+    fixed = workflow.run()
+    assert "Web files" not in fixed.stderr
+    assert list(json.loads((workflow.results / "manifest.json").read_text())["sources"]) == ["alpha", "broken", "gamma"]

@@ -11,12 +11,24 @@ def orphans():
     return [path.name for path in orphaned_outputs(OUTPUT_DIR, expected)]
 
 
+#: Build-state folders with one file per source, named after its stem.
+PER_SOURCE_STATE = (
+    (LOG_DIR / "decode_source", ".log"),
+    (LOG_DIR / "describe_source", ".log"),
+    (LOG_DIR / "picture_snippet", ".log"),
+    (BENCHMARK_DIR / "decode_source", ".tsv"),
+)
+
+
 def orphan_paths(wildcards):
-    """Orphaned variants, plus the cached files and snippets of sources that are gone."""
+    """Orphaned variants and their job logs, plus the snippets and build state
+    (cache, logs, benchmarks) of sources that are gone."""
+    variants = orphans()
+    stems = set(sources())
     gone = [
         folder
         for folder in sorted(CACHE_DIR.glob("*"))
-        if folder.is_dir() and folder.name not in sources()
+        if folder.is_dir() and folder.name not in stems
     ]
     cached = [path for folder in gone for path in sorted(folder.iterdir())]
     snippets = [
@@ -24,8 +36,15 @@ def orphan_paths(wildcards):
         for path in sorted((OUTPUT_DIR / "html").glob("*.html"))
         if path.stem not in described_stems()
     ]
-    return [str(OUTPUT_DIR / name) for name in orphans()] + [
-        str(path) for path in cached + snippets
+    state = [
+        path
+        for folder, suffix in PER_SOURCE_STATE
+        for path in sorted(folder.glob(f"*{suffix}"))
+        if path.stem not in stems
+    ]
+    variant_logs = [LOG_DIR / "resize_image" / f"{name}.log" for name in variants]
+    return [str(OUTPUT_DIR / name) for name in variants] + [
+        str(path) for path in cached + snippets + state + variant_logs
     ]
 
 

@@ -9,8 +9,8 @@ def source_variants(wildcards):
     return [OUTPUT_DIR / t.name for t in source_targets(wildcards.stem)]
 
 
-def all_snippets(wildcards):
-    return [SNIPPET_PATTERN.format(stem=stem) for stem in described_stems()]
+def published_snippets(wildcards):
+    return [SNIPPET_PATTERN.format(stem=stem) for stem in published_stems()]
 
 
 def record_settings(wildcards):
@@ -43,7 +43,7 @@ def thumbnail_rank(target):
 def report_thumbnails(wildcards):
     fmt = next(f for f in THUMBNAIL_FORMATS if f in config["formats"])
     thumbnails = []
-    for stem in described_stems():
+    for stem in published_stems():
         candidates = [t for t in source_targets(stem) if t.fmt == fmt]
         thumbnails.append(OUTPUT_DIR / min(candidates, key=thumbnail_rank).name)
     return thumbnails
