@@ -112,7 +112,7 @@ MUTATIONS = [
     ),
     Mutation(
         "crash-line", "a crashing decoder is named", "rules/resize.smk",
-        "[ $status -le 128 ] ||", "[ $status -le 999 ] ||",
+        "if [ $status -gt 128 ]; then", "if [ $status -gt 999 ]; then",
         "tests/test_workflow_robustness.py::test_a_decoder_that_crashes_fails_only_its_source",
     ),
     Mutation(
