@@ -88,6 +88,10 @@ def published_records(wildcards):
     return [RECORD_PATTERN.format(stem=stem) for stem in published_stems()]
 
 
+def published_snippets(wildcards):
+    return [SNIPPET_PATTERN.format(stem=stem) for stem in published_stems()]
+
+
 def variants_to_restore():
     """The planned variants missing from the output folder although their
     source's record is there.

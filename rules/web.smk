@@ -75,16 +75,15 @@ rule size_report:
 
 
 rule gallery:
-    """results/index.html: every source's <picture> snippet on one page."""
+    """results/index.html: a contact sheet of every source (scripts/gallery.py)."""
     input:
-        snippets=published_snippets,
         records=published_records,
     output:
         GALLERY,
     log:
         LOG_DIR / "gallery.log",
     params:
-        code=WEB_CODE,
+        code=GALLERY_CODE,
     run:
         gallery_job(input, output, log)
 

@@ -5,7 +5,7 @@ sha256, size and its variants, as JSON); ``write_snippet`` turns a record into
 the source's ``<picture>`` element. The other writers each run once per build
 and only read those records, so a source's bytes are hashed once, when its
 variants change, not at every manifest update; and changing ``sizes``
-rewrites the snippets and the gallery, not the manifest.
+rewrites the snippets, not the manifest. The gallery is scripts/gallery.py.
 
 Everything here is a pure function over plain values, except the writers at
 the bottom, one per rule of rules/web.smk, which each write one file.
@@ -47,7 +47,6 @@ MANIFEST_VERSION = 1
 #: The fallback ``src`` is the widest variant no wider than this (a sensible
 #: default for the rare browser that ignores srcset).
 FALLBACK_SRC_MAX_WIDTH = 1024
-
 
 
 @dataclass(frozen=True)
@@ -373,40 +372,6 @@ def report_summary(rows: Iterable[Mapping[str, str]], report: str = "report.csv"
     return lines
 
 
-GALLERY_STYLE = """\
-body { margin: 0; font-family: system-ui, sans-serif; background: #fafafa; color: #222; }
-h1 { font-size: 1.4rem; margin: 1rem; }
-figure { margin: 0 0 2rem 0; }
-figure img { display: block; width: 100%; height: auto; }
-figcaption { margin: .5rem 1rem; font-size: .9rem; }
-"""
-
-
-def gallery_html(snippets: Sequence[str], records: Sequence[SourceRecord], title: str = "Responsive images") -> str:
-    """``index.html``: every source's snippet in a full-width figure, so the
-    snippets' default ``sizes="100vw"`` matches the layout."""
-    esc = html.escape
-    figures = []
-    for snippet, record in zip(snippets, records):
-        widths = sorted({v.width for v in record.variants})
-        formats = sorted({v.format for v in record.variants})
-        caption = (
-            f"{esc(record.name)}: {record.width}&times;{record.height}, "
-            f"{len(record.variants)} variants ({esc(', '.join(formats))}; "
-            f"widths {', '.join(map(str, widths))})"
-        )
-        figures.append(
-            f'<figure id="{esc(record.stem)}">\n{snippet.rstrip()}\n<figcaption>{caption}</figcaption>\n</figure>'
-        )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>\n{GALLERY_STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{esc(title)}</h1>\n" + "\n".join(figures) + "\n</body>\n</html>\n"
-    )
-
-
 def report_gallery_html(records: Sequence[SourceRecord], thumbnails: Sequence[Path]) -> str:
     """A self-contained gallery for ``snakemake --report``: one thumbnail per
     source, inlined as a data URI, and the table of its variants."""
@@ -477,13 +442,6 @@ def write_report(record_paths: Sequence[Path], output: Path) -> str:
     rows = size_report(read_records(record_paths))
     write_text(output, report_csv(rows))
     return f"wrote {output}: {len(rows)} rows"
-
-
-def write_gallery(snippet_paths: Sequence[Path], record_paths: Sequence[Path], output: Path) -> str:
-    records = read_records(record_paths)
-    snippets = [Path(p).read_text(encoding="utf-8") for p in snippet_paths]
-    write_text(output, gallery_html(snippets, records))
-    return f"wrote {output}: {len(records)} sources"
 
 
 def write_report_gallery(record_paths: Sequence[Path], thumbnails: Sequence[Path], output: Path) -> str:

@@ -1,6 +1,8 @@
-"""End to end: results/index.html in headless Chromium, at three viewport widths
-and two device pixel ratios. Every image must load, and each one's currentSrc
-must be the candidate Chromium's srcset rules pick.
+"""End to end: results/index.html in headless Chromium, at phone, tablet and
+desktop widths and two device pixel ratios. The contact sheet has as many
+columns as fit and never scrolls sideways; every thumbnail loads the candidate
+Chromium's srcset rules pick for the card's sizes, sharp enough for its box;
+clicking a card shows each format at one width, and the width can be changed.
 
 Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and the playwright
 package; .ci/run installs both. Without Chromium the test is skipped, saying why
@@ -10,19 +12,21 @@ package; .ci/run installs both. Without Chromium the test is skipped, saying why
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import mimetypes
 import os
 import shutil
 import threading
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from conftest import Workflow
+from scripts import web
 
 VIEWPORTS = [375, 768, 1440]
 PIXEL_RATIOS = [1, 2]
@@ -130,58 +134,149 @@ def browser_type():
         yield playwright.chromium, executable
 
 
+def new_page(browser_type, viewport: int, dpr: float = 1):
+    chromium, executable = browser_type
+    browser = chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    page = browser.new_page(viewport={"width": viewport, "height": 900}, device_scale_factor=dpr)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return browser, page, errors
+
+
+WAIT_FOR_LOAD = (
+    "img => img.complete && img.naturalWidth > 0 ? true :"
+    " new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
+)
+
+
+def card_sizes_value(viewport: int) -> int:
+    """What gallery.CARD_SIZES, "(min-width: 40rem) 28rem, 100vw", evaluates to."""
+    return 28 * 16 if viewport >= 40 * 16 else viewport
+
+
 @pytest.mark.parametrize("dpr", PIXEL_RATIOS)
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_gallery_loads_the_candidate_chromium_picks(browser_type, server, viewport, dpr):
-    chromium, executable = browser_type
+def test_thumbnails_load_the_candidate_chromium_picks_sharp_enough_for_their_box(
+    browser_type, server, viewport, dpr
+):
     # A fresh browser for each case: Chromium may reuse a larger image already
     # in its memory cache instead of the one the srcset rules pick.
-    browser = chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    browser, page, errors = new_page(browser_type, viewport, dpr)
     try:
-        page = browser.new_page(viewport={"width": viewport, "height": 900}, device_scale_factor=dpr)
         page.goto(f"{server}/index.html")
-        pictures = page.locator("picture")
+        pictures = page.locator(".card picture")
         assert pictures.count() == 2
-        inner_width = page.evaluate("window.innerWidth")
-        assert inner_width == viewport
+        assert page.evaluate("window.innerWidth") == viewport
+        sizes_value = card_sizes_value(viewport)
         for index in range(pictures.count()):
-            picture = pictures.nth(index)
-            img = picture.locator("img")
+            img = pictures.nth(index).locator("img")
             img.scroll_into_view_if_needed()  # the images are loading="lazy"
-            img.evaluate(
-                "img => img.complete && img.naturalWidth > 0 ? true :"
-                " new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
-            )
+            img.evaluate(WAIT_FOR_LOAD)
             state = img.evaluate(
-                "img => ({src: img.currentSrc, complete: img.complete, natural: img.naturalWidth,"
-                " sizes: img.sizes, alt: img.alt,"
+                "img => ({src: img.currentSrc, natural: img.naturalWidth,"
+                " box: img.getBoundingClientRect().width,"
                 " sources: [...img.parentElement.querySelectorAll('source')].map("
                 "s => ({type: s.type, srcset: s.srcset, sizes: s.sizes}))})"
             )
-            assert state["complete"] and state["natural"] > 0, state
             # Chromium supports AVIF, the first <source>, so that is the set it picks from.
             first = state["sources"][0]
             assert first["type"] == "image/avif"
-            assert first["sizes"] == "100vw"
-            expected = chromium_pick(parse_srcset(first["srcset"]), inner_width, dpr)
-            picked = urlsplit(state["src"]).path.lstrip("/")
-            assert unquote(picked) == unquote(expected), (viewport, dpr, state)
-            assert picked.endswith(".avif")
-            # A w-descriptor image's intrinsic width is the sizes value (100vw).
-            assert abs(state["natural"] - inner_width) <= 1, state
+            candidates = parse_srcset(first["srcset"])
+            # A w-descriptor image's intrinsic width is the sizes value.
+            assert abs(state["natural"] - sizes_value) <= 1, state
+            expected = chromium_pick(candidates, sizes_value, dpr)
+            picked = unquote(urlsplit(state["src"]).path.lstrip("/"))
+            assert picked == unquote(expected), (viewport, dpr, state)
+            # The sizes value covers the box, so the pick has the pixels the box shows.
+            assert state["box"] <= sizes_value + 1, state
+            width = dict((unquote(u), w) for u, w in candidates)[picked]
+            assert width >= state["box"] * dpr or width == max(w for _, w in candidates), state
+        assert errors == []
+    finally:
+        browser.close()
+
+
+@pytest.mark.parametrize(("viewport", "columns"), [(375, 1), (768, 2), (1440, 4)])
+def test_the_sheet_fits_as_many_columns_as_the_width_allows_without_scrolling_sideways(
+    browser_type, server, viewport, columns
+):
+    browser, page, errors = new_page(browser_type, viewport)
+    try:
+        page.goto(f"{server}/index.html")
+        layout = page.evaluate(
+            "() => ({columns: getComputedStyle(document.querySelector('.sheet'))"
+            ".gridTemplateColumns.split(' ').length,"
+            " scroll: document.documentElement.scrollWidth, inner: window.innerWidth,"
+            " charts: [...document.querySelectorAll('.card .chart')].map(c => c.getBoundingClientRect().width)})"
+        )
+        assert layout["columns"] == columns, layout
+        assert layout["scroll"] <= layout["inner"], layout
+        assert len(layout["charts"]) == 2 and all(w > 200 for w in layout["charts"]), layout
+        assert errors == []
+    finally:
+        browser.close()
+
+
+@pytest.mark.parametrize("viewport", [375, 1440])
+def test_clicking_a_card_shows_each_format_at_one_width(browser_type, server, gallery, viewport):
+    manifest = json.loads((gallery / "manifest.json").read_text())
+    variants = manifest["sources"]["plain"]["variants"]
+    browser, page, errors = new_page(browser_type, viewport)
+    try:
+        page.goto(f"{server}/index.html")
+        dialog = page.locator("dialog#compare")
+        assert not dialog.is_visible()
+        page.locator('.card > a[data-stem="plain"]').click()
+        assert dialog.is_visible()
+        assert "plain.jpg" in dialog.locator("h2").inner_text()
+
+        def shown() -> list[dict]:
+            images = dialog.locator(".formats img")
+            for index in range(images.count()):
+                images.nth(index).evaluate(WAIT_FOR_LOAD)
+            return dialog.locator(".formats figure").evaluate_all(
+                "figures => figures.map(f => ({format: f.dataset.format, caption: f.innerText,"
+                " src: f.querySelector('img').currentSrc, natural: f.querySelector('img').naturalWidth,"
+                " right: f.getBoundingClientRect().right}))"
+            )
+
+        # The widest width every format has, up to the snippets' 1024 px fallback.
+        figures = shown()
+        assert [f["format"] for f in figures] == ["avif", "webp", "jpeg"]
+        for figure in figures:
+            assert figure["natural"] == 1000, figure
+            (expected,) = [v for v in variants if v["format"] == figure["format"] and v["width"] == 1000]
+            assert unquote(urlsplit(figure["src"]).path.lstrip("/")) == expected["path"]
+            assert f"{figure['format']} \u00b7 {web.human_bytes(expected['bytes'])}" in figure["caption"]
+            assert figure["right"] <= viewport
+        dialog.locator("select").select_option("400")
+        assert {f["natural"] for f in shown()} == {400}
+        page.keyboard.press("Escape")
+        assert not dialog.is_visible()
+        assert errors == []
+    finally:
+        browser.close()
+
+
+def test_a_link_to_a_card_opens_its_comparison(browser_type, server):
+    browser, page, errors = new_page(browser_type, 1440)
+    try:
+        page.goto(f"{server}/index.html#{quote(AWKWARD_STEM)}")
+        assert page.locator("dialog#compare").is_visible()
+        assert AWKWARD_STEM + ".jpg" in page.locator("dialog#compare h2").inner_text()
+        assert errors == []
     finally:
         browser.close()
 
 
 def test_gallery_shows_escaped_names_and_alt_text(browser_type, server):
-    chromium, executable = browser_type
-    browser = chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    browser, page, errors = new_page(browser_type, 1440)
     try:
-        page = browser.new_page()
         page.goto(f"{server}/index.html")
-        alts = page.locator("picture img").evaluate_all("imgs => imgs.map(i => i.alt)")
+        alts = page.locator(".card picture img").evaluate_all("imgs => imgs.map(i => i.alt)")
         assert sorted(alts) == ["plain", "sea & sky, Tom's"]
-        captions = page.locator("figcaption").all_inner_texts()
-        assert [c.split(":")[0] for c in captions] == ["plain.jpg", AWKWARD_STEM + ".jpg"]
+        names = page.locator(".card h2").all_inner_texts()
+        assert names == ["plain.jpg", AWKWARD_STEM + ".jpg"]
+        assert errors == []
     finally:
         browser.close()

@@ -216,14 +216,6 @@ def test_report_summary_is_empty_without_variants():
     assert web.report_summary(csv.DictReader(io.StringIO(web.report_csv(web.size_report([]))))) == []
 
 
-def test_gallery_html_embeds_snippets_with_escaped_captions():
-    rec = record([variant("png", 10, 5)], name="a&b.jpg")
-    page = web.gallery_html(["<picture>X</picture>\n"], [rec])
-    assert page.startswith("<!DOCTYPE html>")
-    assert "<picture>X</picture>" in page
-    assert "a&amp;b.jpg" in page and "a&b.jpg" not in page
-
-
 def test_report_gallery_inlines_thumbnails(tmp_path):
     thumb = make_image(tmp_path / "a_10x5.webp", size=(10, 5))
     page = web.report_gallery_html([record([variant("webp", 10, 5)])], [thumb])

@@ -1,16 +1,13 @@
 # Input functions, params and job bodies of rules/web.smk.
-from scripts import web
+from scripts import gallery, web
 
 WEB_CODE = code_version("web.py")
+GALLERY_CODE = code_version("gallery.py", "web.py")
 
 
 def source_variants(wildcards):
     """Every variant of one source."""
     return [OUTPUT_DIR / t.name for t in source_targets(wildcards.stem)]
-
-
-def published_snippets(wildcards):
-    return [SNIPPET_PATTERN.format(stem=stem) for stem in published_stems()]
 
 
 def record_settings(wildcards):
@@ -85,9 +82,7 @@ def size_report_job(input, output, log):
 
 
 def gallery_job(input, output, log):
-    write = functools.partial(
-        web.write_gallery, input.snippets, input.records, Path(output[0])
-    )
+    write = functools.partial(gallery.write_gallery, input.records, Path(output[0]))
     run_in_thread(write, log[0], output[0])
 
 
