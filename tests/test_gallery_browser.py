@@ -4,49 +4,27 @@ columns as fit and never scrolls sideways; every thumbnail loads the candidate
 Chromium's srcset rules pick for the card's sizes, sharp enough for its box;
 clicking a card shows each format at one width, and the width can be changed.
 
-Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and the playwright
-package; .ci/run installs both. Without Chromium the test is skipped, saying why
-(under CI a skip is a failure).
+Browser and server: tests/browser.py.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import http.server
-import mimetypes
-import os
-import shutil
-import threading
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
+from browser import WAIT_FOR_LOAD, browser_type, new_page, serve  # noqa: F401 (a fixture)
 from conftest import Workflow
 from scripts import web
 
 VIEWPORTS = [375, 768, 1440]
 PIXEL_RATIOS = [1, 2]
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: A space, an ampersand, a comma and an apostrophe: each must be escaped or
 #: percent-encoded for the srcset to parse.
 AWKWARD_STEM = "sea & sky, Tom's"
-
-
-def chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def parse_srcset(srcset: str) -> list[tuple[str, int]]:
@@ -88,11 +66,6 @@ def test_chromium_pick_takes_widest_when_none_is_dense_enough():
     assert chromium_pick([("a", 100), ("b", 200)], 1000, 2) == "b"
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def gallery(tmp_path_factory) -> Path:
     """A built workflow with two generated photos, one with an awkward name."""
@@ -110,43 +83,8 @@ def gallery(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(gallery: Path):
-    mimetypes.add_type("image/avif", ".avif")
-    mimetypes.add_type("image/webp", ".webp")
-    handler = functools.partial(QuietHandler, directory=str(gallery))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser_type():
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium) or set $CHROMIUM")
-    with sync_playwright() as playwright:
-        try:
-            playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS).close()
-        except Exception as error:  # any launch failure means: no usable browser here
-            pytest.skip(f"Chromium at {executable} cannot start here: {str(error).splitlines()[0]}")
-        yield playwright.chromium, executable
-
-
-def new_page(browser_type, viewport: int, dpr: float = 1):
-    chromium, executable = browser_type
-    browser = chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-    page = browser.new_page(viewport={"width": viewport, "height": 900}, device_scale_factor=dpr)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return browser, page, errors
-
-
-WAIT_FOR_LOAD = (
-    "img => img.complete && img.naturalWidth > 0 ? true :"
-    " new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
-)
+    with serve(gallery) as url:
+        yield url
 
 
 def card_sizes_value(viewport: int) -> int:
@@ -171,7 +109,7 @@ def test_thumbnails_load_the_candidate_chromium_picks_sharp_enough_for_their_box
         for index in range(pictures.count()):
             img = pictures.nth(index).locator("img")
             img.scroll_into_view_if_needed()  # the images are loading="lazy"
-            img.evaluate(WAIT_FOR_LOAD)
+            assert img.evaluate(WAIT_FOR_LOAD), "the image did not load"
             state = img.evaluate(
                 "img => ({src: img.currentSrc, natural: img.naturalWidth,"
                 " box: img.getBoundingClientRect().width,"
@@ -233,7 +171,7 @@ def test_clicking_a_card_shows_each_format_at_one_width(browser_type, server, ga
         def shown() -> list[dict]:
             images = dialog.locator(".formats img")
             for index in range(images.count()):
-                images.nth(index).evaluate(WAIT_FOR_LOAD)
+                assert images.nth(index).evaluate(WAIT_FOR_LOAD), "the image did not load"
             return dialog.locator(".formats figure").evaluate_all(
                 "figures => figures.map(f => ({format: f.dataset.format, caption: f.innerText,"
                 " src: f.querySelector('img').currentSrc, natural: f.querySelector('img').naturalWidth,"
