@@ -38,7 +38,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "profiles")
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "profiles", "presets")
 
 
 def copy_workflow(dest: Path) -> Path:

@@ -437,6 +437,11 @@ def save_image(
     # format detection; the format is explicit and its plugin loaded, so skip it.
     Image._initialized = max(Image._initialized, 1)
     ready = prepare_for_format(im, fmt, background)
+    if ready is im:
+        # Image.save() keeps its arguments on the image (``encoderinfo``) and
+        # the encoder reads them back from there, so two jobs saving one image
+        # shared by scripts/memo.py could each encode with the other's settings.
+        ready = im.copy()
     pillow_options = pillow_save_options(fmt, options)
     if spec.threaded:
         pillow_options.setdefault("max_threads", threads)

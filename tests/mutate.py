@@ -186,6 +186,12 @@ MUTATIONS = [
         '        return origin.version if origin is not None and origin.url == url else ""\n', '        return ""\n',
         "tests/test_downloads.py::test_an_unreachable_server_keeps_the_recorded_version",
     ),
+    Mutation(
+        "shared-image-copy", "a resample shared between jobs encodes with each job's own settings",
+        "scripts/imageops.py",
+        "    if ready is im:\n", "    if False:\n",
+        "tests/test_imageops.py::test_save_image_keeps_its_settings_when_another_job_saves_the_same_image",
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 import hashlib
+import importlib
 import io
 import os
 import random
@@ -589,3 +590,25 @@ def test_an_avif_encode_runs_no_more_threads_than_its_job_s_budget(tmp_path: Pat
     im = Image.effect_noise((512, 512), 60).convert("RGB")
     extra = threads_while(lambda: save_image(im, tmp_path / "x.avif", "avif", {"quality": 60, "speed": 6}, threads=threads))
     assert extra <= threads - 1  # the encoder's workers besides the calling thread
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_save_image_keeps_its_settings_when_another_job_saves_the_same_image(tmp_path: Path, monkeypatch, mode):
+    """Image.save() keeps its arguments on the image while it encodes, and a
+    save that starts meanwhile takes them over its own (Pillow 13), so a
+    resample shared between jobs (scripts/memo.py) must not be saved as it is.
+    Here a WebP job starts while an AVIF job at quality 10 encodes the same
+    image; the WebP must still be the quality-80 one."""
+    shared = noise((96, 64)).convert(mode)
+    options = {"quality": 80, "method": 4, "lossless": False}
+    save_image(shared.copy(), tmp_path / "alone.webp", "webp", options)
+    importlib.import_module("PIL.AvifImagePlugin")
+    real_save = Image.SAVE["AVIF"]
+
+    def webp_job_starts_meanwhile(im, fp, filename):
+        save_image(shared, tmp_path / "shared.webp", "webp", options)
+        return real_save(im, fp, filename)
+
+    monkeypatch.setitem(Image.SAVE, "AVIF", webp_job_starts_meanwhile)
+    save_image(shared, tmp_path / "shared.avif", "avif", {"quality": 10, "speed": 8})
+    assert (tmp_path / "shared.webp").read_bytes() == (tmp_path / "alone.webp").read_bytes()
