@@ -27,8 +27,35 @@ except RuntimeError as error:
 
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml"
-# The keys given with --config on the command line.
+# The keys given with --config on the command line, and the files given with
+# --configfile, which override config.yaml key by key.
 COMMAND_LINE_KEYS = set(workflow.config_settings.config)
+COMMAND_LINE_FILES = [Path(path) for path in workflow.config_settings.configfiles or ()]
+
+
+def config_origin(path):
+    """Where the value at ``path`` (keys and list indexes, as strings) was set:
+    --config, the last --configfile that sets it, or config.yaml."""
+    if path[0] in COMMAND_LINE_KEYS:
+        return "--config"
+    for configfile in reversed(COMMAND_LINE_FILES):
+        with open(configfile, encoding="utf-8") as handle:
+            if sets_value(yaml.safe_load(handle), path):
+                relative = os.path.relpath(configfile)
+                return str(configfile) if relative.startswith("..") else relative
+    return "config.yaml"
+
+
+def sets_value(data, path):
+    """Whether the YAML ``data`` has a value at ``path``."""
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return False
+    return True
 
 
 def validate_config(config, schema_path):
@@ -46,7 +73,7 @@ def validate_config(config, schema_path):
         cause = error.__context__ or error  # jsonschema's ValidationError
         path = [str(part) for part in getattr(cause, "absolute_path", ())]
         message = getattr(cause, "message", str(cause))
-        origin = "--config" if path and path[0] in COMMAND_LINE_KEYS else "config.yaml"
+        origin = config_origin(path) if path else "config.yaml"
         raise WorkflowError(
             f"{origin}: invalid value for '{'.'.join(path) or '(top level)'}': {message}"
         ) from None

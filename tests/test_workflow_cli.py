@@ -122,3 +122,37 @@ def test_a_bad_command_line_value_is_blamed_on_the_command_line(workflow):
     assert done.returncode != 0
     lines = (done.stdout + done.stderr).splitlines()
     assert "ERROR --config: invalid value for 'widths.1': -5 is less than the minimum of 1" in lines
+
+
+@pytest.mark.parametrize(
+    ("site_file", "key"),
+    [
+        ("widths: [40, -5]\n", "widths.1"),
+        ("encoders:\n  webp:\n    quality: 500\n", "encoders.webp.quality"),
+    ],
+)
+def test_a_bad_value_in_a_configfile_is_blamed_on_that_file(workflow, site_file, key):
+    make_image(workflow.inputs / "photo.jpg", (64, 48))
+    (workflow.root / "site.yaml").write_text(site_file)
+    done = workflow.run("-n", "--configfile", "site.yaml", check=False)
+    assert done.returncode != 0
+    lines = (done.stdout + done.stderr).splitlines()
+    assert [line for line in lines if line.startswith("ERROR ")] == [
+        next(line for line in lines if line.startswith(f"ERROR site.yaml: invalid value for '{key}': "))
+    ]
+
+
+def test_a_bad_value_of_config_yaml_is_not_blamed_on_a_configfile_beside_it(workflow):
+    workflow.set_config(widths=[40, -5])
+    (workflow.root / "site.yaml").write_text("encoders:\n  webp:\n    quality: 70\n")
+    done = workflow.run("-n", "--configfile", "site.yaml", check=False)
+    assert "ERROR config.yaml: invalid value for 'widths.1': -5 is less than the minimum of 1" in (
+        done.stdout + done.stderr
+    ).splitlines()
+
+
+def test_the_web_preset_makes_avif_webp_and_jpeg(workflow):
+    make_image(workflow.inputs / "photo.jpg", (64, 48))
+    done = workflow.run("-n", "--logger-brief-jobs", "--configfile", "presets/web.yaml")
+    formats = set(re.findall(r"results/photo_\d+x\d+\.(\w+)", done.stdout + done.stderr))
+    assert formats == {"avif", "webp", "jpeg"}
