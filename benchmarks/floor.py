@@ -37,7 +37,7 @@ def floor_cpu(input_dir: Path, out: Path, config: dict) -> dict[str, float]:
         with Image.open(path) as im:
             upright = normalize(im)
         cpu["decode"] += time.process_time() - start
-        targets = plan_targets({stem: upright.size}, config["widths"], config["formats"], config["allow_upscale"])
+        targets = plan_targets({stem: upright.size}, config["widths"], config["formats"], config["allow_upscale"], config["min_width_step"])
         for width, height in sorted({(t.width, t.height) for t in targets}, reverse=True):
             start = time.process_time()
             resized = upright.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=gap)

@@ -50,7 +50,7 @@ def filtered_rows(corpus: Path, config: dict) -> list[bytes]:
         while len(levels) < RASTER_LEVELS:
             levels.append(levels[-1].reduce(2))
         full_width, full_height = levels[0].size
-        for width in planned_widths(full_width, config["widths"], config["allow_upscale"]):
+        for width in planned_widths(full_width, config["widths"], config["allow_upscale"], config["min_width_step"]):
             height = calculate_new_height(full_width, full_height, width)
             index = pyramid_level(full_width, width, config["reducing_gap"], RASTER_LEVELS)
             resized = resize_raster(Raster(levels[index], levels[0].size, 2**index), width, height)

@@ -97,7 +97,7 @@ def make_sources(folder: Path, count: int) -> None:
 def planned_targets(input_dir: Path, config: dict) -> int:
     """How many image variants the workflow plans for the sources in ``input_dir``."""
     sizes = {stem: probe_size(path) for stem, path in find_sources(input_dir).items()}
-    return len(plan_targets(sizes, config["widths"], config["formats"], config["allow_upscale"]))
+    return len(plan_targets(sizes, config["widths"], config["formats"], config["allow_upscale"], config["min_width_step"]))
 
 
 def empty_workflow_start(tmp: Path) -> float:

@@ -7,7 +7,11 @@ from scripts.plan import logged_an_error, missing_outputs, modified_at, plan_tar
 def planned_targets():
     """Every target of the local sources that the current config asks for."""
     return plan_targets(
-        source_sizes(), config["widths"], config["formats"], config["allow_upscale"]
+        source_sizes(),
+        config["widths"],
+        config["formats"],
+        config["allow_upscale"],
+        config["min_width_step"],
     )
 
 
@@ -27,7 +31,11 @@ def url_source_targets(stem):
     if size is None:
         return []
     return plan_targets(
-        {stem: size}, config["widths"], config["formats"], config["allow_upscale"]
+        {stem: size},
+        config["widths"],
+        config["formats"],
+        config["allow_upscale"],
+        config["min_width_step"],
     )
 
 

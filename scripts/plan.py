@@ -95,16 +95,23 @@ def probe_size(path: Path, formats: tuple[str, ...] = SOURCE_FORMATS) -> tuple[i
         return None
 
 
-def planned_widths(source_width: int, widths: Iterable[int], allow_upscale: bool = False) -> list[int]:
+def planned_widths(
+    source_width: int, widths: Iterable[int], allow_upscale: bool = False, min_width_step: float = 1.0
+) -> list[int]:
     """Widths to make of a source ``source_width`` pixels wide, largest first.
 
     Without upscaling, configured widths wider than the source are dropped and
     the source's own width is made instead, so the largest available size is
-    always there (as eleventy-img does).
+    always there (as eleventy-img does). A configured width that the source's
+    own width then exceeds by less than ``min_width_step`` times is dropped
+    too, as a near duplicate of it (a 2000 px source gets 2000, not also
+    1928); 1 keeps every width.
     """
     wanted = set(widths)
     if not allow_upscale and any(width > source_width for width in wanted):
-        wanted = {width for width in wanted if width <= source_width} | {source_width}
+        wanted = {
+            width for width in wanted if width <= source_width and source_width >= width * min_width_step
+        } | {source_width}
     return sorted(wanted, reverse=True)
 
 
@@ -113,13 +120,14 @@ def plan_targets(
     widths: Iterable[int],
     formats: Iterable[str],
     allow_upscale: bool = False,
+    min_width_step: float = 1.0,
 ) -> list[Target]:
     """Every target for sources of known upright ``sizes`` (stem -> (width, height))."""
     widths = list(widths)
     formats = list(formats)
     targets = []
     for stem, (source_width, source_height) in sorted(sizes.items()):
-        for width in planned_widths(source_width, widths, allow_upscale):
+        for width in planned_widths(source_width, widths, allow_upscale, min_width_step):
             height = calculate_new_height(source_width, source_height, width)
             targets.extend(Target(stem, width, height, fmt) for fmt in formats)
     return targets

@@ -25,6 +25,31 @@ def test_planned_widths_no_upscaling_by_default(source_width, allow_upscale, exp
     assert planned_widths(source_width, DEFAULT_WIDTHS, allow_upscale) == expected
 
 
+@pytest.mark.parametrize(
+    ("source_width", "step", "expected"),
+    [
+        (2000, 1.0, [2000, 1928, 992]),
+        (2000, 1.1, [2000, 992]),  # 1928 is within 1.1x of 2000
+        (2120, 1.1, [2120, 992]),  # 2120 < 1928 x 1.1 = 2120.8
+        (2121, 1.1, [2121, 1928, 992]),
+        (2400, 1.25, [2400, 992]),
+        (2410, 1.25, [2410, 1928, 992]),  # exactly 1.25x is kept
+        (1928, 1.1, [1928, 992]),  # the configured width itself, made once
+        (1000, 1.1, [1000]),  # 992 is a near duplicate of 1000
+    ],
+)
+def test_planned_widths_drop_a_near_duplicate_of_the_sources_own_width(source_width, step, expected):
+    assert planned_widths(source_width, [4000, 1928, 992], False, step) == expected
+
+
+@pytest.mark.parametrize("allow_upscale", [False, True])
+def test_planned_widths_drop_nothing_when_no_width_is_replaced(allow_upscale):
+    """The source's own width is only made in place of wider widths; without it
+    there is nothing to be a near duplicate of."""
+    assert planned_widths(2000, [1928, 992], allow_upscale, 1.5) == [1928, 992]
+    assert planned_widths(2000, [4000, 1928], True, 1.5) == [4000, 1928]
+
+
 def test_planned_widths_are_unique_and_sorted_largest_first():
     assert planned_widths(100, [10, 50, 10, 200]) == [100, 50, 10]
 

@@ -117,6 +117,26 @@ def test_adding_a_width_builds_only_the_new_targets(built):
     assert changed(before, built.outputs()) == names("alpha", [(16, 12)]) | names("beta", [(16, 32)])
 
 
+def test_min_width_step_drops_a_near_duplicate_width_and_keeping_it_builds_only_it(workflow):
+    # gamma is 42 wide: width 50 is replaced by 42, and 40 is within 1.1x of it.
+    make_image(workflow.inputs / "gamma.jpg", (42, 30))
+    workflow.set_config(widths=[50, 40, 20])
+    workflow.run()
+    assert set(workflow.outputs()) == names("gamma", [(42, 30), (20, 15)])
+    before = workflow.outputs()
+    workflow.set_config(min_width_step=1)
+    workflow.run()
+    assert changed(before, workflow.outputs()) == names("gamma", [(40, 29)])
+    manifest = (workflow.results / "manifest.json").read_text()
+    assert "gamma_40x29.webp" in manifest
+    before = workflow.outputs()
+    workflow.set_config(min_width_step=1.1)
+    done = workflow.run()
+    assert changed(before, workflow.outputs()) == set()
+    assert "gamma_40x29.webp" not in (workflow.results / "manifest.json").read_text()
+    assert "2 orphaned output(s)" in done.stderr
+
+
 def test_adding_a_format_builds_only_that_format(built):
     before = built.outputs()
     built.set_config(formats=["png", "webp", "jpeg"])
