@@ -84,22 +84,30 @@ class SourceRecord:
         return cls(**fields)
 
 
-def variant_url(name: str, base_url: str = "") -> str:
+#: Hex digits of a variant's sha256 in its versioned URL: 40 bits, so two
+#: versions of one file collide once in about a trillion changes.
+URL_VERSION_DIGITS = 10
+
+
+def variant_url(name: str, base_url: str = "", version: str = "") -> str:
     """The URL of a variant: ``base_url`` then the file name, percent-encoded
-    (a space or a comma would otherwise break a srcset)."""
-    return base_url + quote(name)
+    (a space or a comma would otherwise break a srcset), then ``?v=version``
+    if there is one."""
+    return base_url + quote(name) + (f"?v={version}" if version else "")
 
 
-def describe_variants(paths: Iterable[Path], base_url: str = "") -> list[Variant]:
+def describe_variants(paths: Iterable[Path], base_url: str = "", versioned: bool = False) -> list[Variant]:
     """Variants read from disk, sorted by format then width. Their ``path`` is
-    relative to the output folder, where they all are."""
+    relative to the output folder, where they all are. ``versioned`` URLs end
+    in a hash of the file's bytes (web.versioned_urls)."""
     variants = []
     for path in paths:
         _, width, height, fmt = parse_variant_name(path.name)
+        version = sha256_of(path)[:URL_VERSION_DIGITS] if versioned else ""
         variants.append(
             Variant(
                 path=path.name,
-                url=variant_url(path.name, base_url),
+                url=variant_url(path.name, base_url, version),
                 format=fmt,
                 width=width,
                 height=height,
@@ -207,13 +215,14 @@ def describe_source(
     base_url: str = "",
     drop: bool = False,
     name: str | None = None,
+    versioned: bool = False,
 ) -> SourceRecord:
     """The record of one source: its identity and the variants a page may use.
 
     ``name`` is the source's path as the workflow knows it, where ``source`` is
     a local copy (with object storage); by default, ``source`` itself.
     """
-    variants = describe_variants(variant_paths, base_url)
+    variants = describe_variants(variant_paths, base_url, versioned)
     dropped: list[Variant] = []
     if drop:
         variants, dropped = drop_not_smaller(variants)
@@ -420,8 +429,11 @@ def write_record(
     base_url: str = "",
     drop: bool = False,
     name: str | None = None,
+    versioned: bool = False,
 ) -> str:
-    record = describe_source(source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name)
+    record = describe_source(
+        source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name, versioned=versioned
+    )
     write_text(record_path, json.dumps(asdict(record), indent=1) + "\n")
     return f"described {source}: {len(record.variants)} variants, {len(record.dropped)} dropped"
 

@@ -152,6 +152,18 @@ def test_describe_source_reads_sizes_and_hash(tmp_path):
     assert [v.bytes for v in rec.variants] == [p.stat().st_size for p in reversed(variants)]
 
 
+def test_versioned_urls_end_in_a_hash_of_each_files_bytes(tmp_path):
+    source = make_image(tmp_path / "in" / "a b.png", size=(40, 20))
+    out = tmp_path / "out"
+    variants = [make_image(out / f"a b_{w}x{w // 2}.png", size=(w, w // 2)) for w in (20, 10)]
+    rec = web.describe_source(source, (40, 20), variants, base_url="/img/", versioned=True)
+    for v in rec.variants:
+        digest = hashlib.sha256((out / v.path).read_bytes()).hexdigest()
+        assert v.url == f"/img/{v.path.replace(' ', '%20')}?v={digest[:10]}"
+    snippet = web.picture_html(rec, "100vw")
+    assert f'src="{rec.variants[1].url}"' in snippet and "?v=" in web.srcset(rec.variants)
+
+
 def test_manifest_lists_sources_by_stem_with_variants():
     data = web.manifest([record([variant("png", 10, 5), variant("png", 20, 9)], name="b.jpg"), record([], name="a.png")])
     assert data["version"] == web.MANIFEST_VERSION

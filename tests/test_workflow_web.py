@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from PIL import Image
 
-from conftest import ROOT, make_image
+from conftest import ROOT, changed, make_image
 
 MANIFEST_SCHEMA = ROOT / "rules" / "schemas" / "manifest.schema.json"
 #: The web files, relative to the workflow's folder: what a site serves, and the size report.
@@ -234,3 +234,30 @@ def test_web_files_follow_the_good_sources(workflow):
     fixed = workflow.run()
     assert "Web files" not in fixed.stderr
     assert list(json.loads((workflow.results / "manifest.json").read_text())["sources"]) == ["alpha", "broken", "gamma"]
+
+
+def test_versioned_urls_change_exactly_when_a_variants_bytes_do(built):
+    def urls():
+        manifest = json.loads((built.results / "manifest.json").read_text())
+        return {v["path"]: v["url"] for s in manifest["sources"].values() for v in s["variants"]}
+
+    plain = urls()
+    assert all("?v=" not in url for url in plain.values())
+    before = built.outputs()
+    built.set_config(web={**built.config["web"], "versioned_urls": True})
+    built.run()
+    assert changed(before, built.outputs()) == set()  # no variant is rewritten for it
+    first = urls()
+    for path, url in first.items():
+        digest = hashlib.sha256((built.results / path).read_bytes()).hexdigest()
+        assert url == f"{path}?v={digest[:10]}"
+    assert f'srcset="{first["beta_10x20.webp"]}' in (built.results / "html" / "beta.html").read_text()
+    assert first["beta_10x20.webp"] in (built.results / "index.html").read_text()
+
+    make_image(built.inputs / "alpha.jpg", (64, 48), color=(10, 200, 10))  # new bytes for alpha only
+    built.run()
+    second = urls()
+    moved = {path for path in first if first[path] != second[path]}
+    assert moved == {path for path in first if path.startswith("alpha_")}
+    built.run()
+    assert urls() == second  # a no-op keeps them

@@ -22,6 +22,7 @@ def record_settings(wildcards):
         ),
         "base_url": config["web"]["base_url"],
         "drop_not_smaller": config["web"]["drop_not_smaller"],
+        "versioned_urls": config["web"]["versioned_urls"],
         "name": str(source_path(wildcards)),
     }
 
@@ -60,6 +61,7 @@ def record_job(input, output, params, log):
         base_url=settings["base_url"],
         drop=settings["drop_not_smaller"],
         name=settings["name"],
+        versioned=settings["versioned_urls"],
     )
     run_in_thread(write, log[0], input.source)
 
