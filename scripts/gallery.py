@@ -25,6 +25,7 @@ from scripts.web import (
     by_format,
     human_bytes,
     picture_html,
+    placeholder_style,
     read_records,
     write_text,
 )
@@ -51,7 +52,7 @@ h1 { font-size: 1.4rem; margin: 0 0 .3rem; }
 .card > a:focus-visible { outline: 3px solid #1f77b4; }
 .thumb { aspect-ratio: 3 / 2; background: #ddd; display: flex; }
 .thumb picture { display: contents; }
-.thumb img { width: 100%; height: 100%; object-fit: contain; }
+.thumb img { width: 100%; height: 100%; object-fit: cover; }
 .card h2 { font-size: 1rem; margin: .6rem .8rem 0; overflow-wrap: anywhere; }
 .card p { margin: .2rem .8rem; font-size: .85rem; color: #555; }
 .chart { display: block; width: 100%; height: auto; padding: 0 .4rem; }
@@ -86,6 +87,7 @@ function showWidth(width) {
     figure.dataset.format = v.format;
     const img = document.createElement("img");
     img.src = v.url; img.width = v.width; img.height = v.height;
+    img.style.cssText = source.placeholder_style;
     img.alt = source.alt + " (" + v.format + ")";
     const caption = document.createElement("figcaption");
     caption.textContent = v.format + " \\u00b7 " + v.size + " \\u00b7 " +
@@ -227,6 +229,7 @@ def gallery_data(records: Sequence[SourceRecord]) -> dict:
             "width": r.width,
             "height": r.height,
             "compare_width": compare_width(r.variants) if r.variants else None,
+            "placeholder_style": placeholder_style(r),
             "variants": [
                 {
                     "format": v.format,

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from scripts.formats import FORMATS, parse_variant_name
 from scripts.imageops import atomic_write
+from scripts.placeholder import describe_placeholder, placeholder_variant
 
 #: Formats offered as ``<source>`` elements, best compression first: browsers
 #: take the first type they support.
@@ -43,7 +44,7 @@ UNIVERSAL_FORMATS = ("jpeg", "png", "webp")
 FALLBACK_MAX_EXCESS = 5.0
 #: The version of manifest.json's layout (rules/schemas/manifest.schema.json),
 #: raised on any change a reader could notice.
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 #: The fallback ``src`` is the widest variant no wider than this (a sensible
 #: default for the rare browser that ignores srcset).
 FALLBACK_SRC_MAX_WIDTH = 1024
@@ -75,6 +76,12 @@ class SourceRecord:
     alt: str
     variants: list[Variant] = field(default_factory=list)
     dropped: list[Variant] = field(default_factory=list)
+    #: What a page shows until the image loads (scripts/placeholder.py): the
+    #: mean colour, a tiny preview as a data URI, and whether the image is
+    #: opaque (a transparent one gets neither behind it).
+    color: str = ""
+    placeholder: str = ""
+    opaque: bool = True
 
     @classmethod
     def from_json(cls, data: Mapping) -> SourceRecord:
@@ -181,6 +188,16 @@ def fallback_variant(variants: Sequence[Variant]) -> Variant:
     return fitting[-1] if fitting else by_width[0]
 
 
+def placeholder_style(record: SourceRecord) -> str:
+    """The ``<img>``'s inline style that shows the placeholder in its box until
+    the image paints over it: the mean colour, then the preview scaled to
+    cover. None for a transparent image, which would show it through."""
+    if not record.opaque or not record.color:
+        return ""
+    preview = f" url({record.placeholder}) center / cover no-repeat" if record.placeholder else ""
+    return f"background: {record.color}{preview}"
+
+
 def picture_html(record: SourceRecord, sizes: str) -> str:
     """The ``<picture>`` element of one source: a ``<source>`` per modern format
     (best first) and an ``<img>`` fallback with its own srcset. Every name and
@@ -198,10 +215,11 @@ def picture_html(record: SourceRecord, sizes: str) -> str:
                 f'  <source type="{FORMATS[fmt].mime}" srcset="{esc(srcset(grouped[fmt]))}" sizes="{esc(sizes)}">'
             )
     src = fallback_variant(grouped[fallback])
+    style = f' style="{esc(placeholder_style(record))}"' if placeholder_style(record) else ""
     lines.append(
         f'  <img src="{esc(src.url)}" srcset="{esc(srcset(grouped[fallback]))}" sizes="{esc(sizes)}"'
         f' width="{src.width}" height="{src.height}" alt="{esc(record.alt)}"'
-        ' loading="lazy" decoding="async">'
+        f' loading="lazy" decoding="async"{style}>'
     )
     lines.append("</picture>")
     return "\n".join(lines) + "\n"
@@ -222,11 +240,17 @@ def describe_source(
     ``name`` is the source's path as the workflow knows it, where ``source`` is
     a local copy (with object storage); by default, ``source`` itself.
     """
+    variant_paths = [Path(p) for p in variant_paths]
     variants = describe_variants(variant_paths, base_url, versioned)
     dropped: list[Variant] = []
     if drop:
         variants, dropped = drop_not_smaller(variants)
     known_as = Path(name) if name else source
+    look = {}
+    if variants or dropped:
+        paths = {p.name: p for p in variant_paths}
+        shown = placeholder_variant([(paths[v.path], v.width) for v in [*variants, *dropped]])
+        look = describe_placeholder(shown)
     return SourceRecord(
         name=known_as.name,
         stem=known_as.stem,
@@ -238,6 +262,7 @@ def describe_source(
         alt=default_alt(source.stem) if alt is None else alt,
         variants=variants,
         dropped=dropped,
+        **look,
     )
 
 
@@ -257,6 +282,9 @@ def manifest(records: Iterable[SourceRecord]) -> dict:
             "width": r.width,
             "height": r.height,
             "alt": r.alt,
+            "color": r.color,
+            "placeholder": r.placeholder,
+            "opaque": r.opaque,
             "srcset": {fmt: srcset(grouped[fmt]) for fmt in sorted(grouped)},
             "fallback": asdict(fallback) if fallback else None,
             "variants": [asdict(v) for v in r.variants],

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import http.server
 import mimetypes
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageStat
 from playwright.sync_api import sync_playwright
 
 CHROMIUM_FLAGS = [
@@ -37,6 +40,35 @@ WAIT_FOR_LOAD = (
     "img => img.complete ? img.naturalWidth > 0 :"
     " new Promise(done => { img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false); })"
 )
+
+
+#: The requests of image variants (a versioned URL ends in a query string).
+IMAGE_REQUEST = re.compile(r"\.(avif|webp|jpeg|png)(\?[^/]*)?$")
+
+
+def hold_image_requests(page) -> list:
+    """Leave every image request of ``page`` unanswered until released; returns
+    the list of held routes (call ``route.continue_()`` on each to release)."""
+    held: list = []
+
+    def hold(route) -> None:
+        held.append(route)
+
+    page.route(IMAGE_REQUEST, hold)
+    return held
+
+
+def release(page, held: list) -> None:
+    """Answer the held requests, and let later ones through."""
+    for route in list(held):
+        route.continue_()
+    page.unroute(IMAGE_REQUEST)
+
+
+def mean_colour(png: bytes) -> tuple[float, float, float]:
+    """The mean RGB of a screenshot."""
+    with Image.open(io.BytesIO(png)) as shot:
+        return tuple(ImageStat.Stat(shot.convert("RGB")).mean)
 
 
 def chromium_path() -> str | None:

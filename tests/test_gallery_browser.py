@@ -16,7 +16,15 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from PIL import Image
 
-from browser import WAIT_FOR_LOAD, browser_type, new_page, serve  # noqa: F401 (a fixture)
+from browser import (  # noqa: F401 (browser_type is a fixture)
+    WAIT_FOR_LOAD,
+    browser_type,
+    hold_image_requests,
+    mean_colour,
+    new_page,
+    release,
+    serve,
+)
 from conftest import Workflow
 from scripts import web
 
@@ -215,6 +223,30 @@ def test_gallery_shows_escaped_names_and_alt_text(browser_type, server):
         assert sorted(alts) == ["plain", "sea & sky, Tom's"]
         names = page.locator(".card h2").all_inner_texts()
         assert names == ["plain.jpg", AWKWARD_STEM + ".jpg"]
+        assert errors == []
+    finally:
+        browser.close()
+
+
+@pytest.mark.parametrize("viewport", [375, 1440])
+def test_until_a_thumbnail_arrives_its_card_shows_the_placeholder(browser_type, server, gallery, viewport):
+    manifest = json.loads((gallery / "manifest.json").read_text())["sources"]
+    browser, page, errors = new_page(browser_type, viewport)
+    try:
+        held = hold_image_requests(page)
+        page.goto(f"{server}/index.html", wait_until="domcontentloaded")
+        for stem, source in manifest.items():
+            img = page.locator(f'article[id="{stem}"] picture img')
+            img.scroll_into_view_if_needed()
+            assert not img.evaluate("img => img.complete && img.naturalWidth > 0")
+            assert img.evaluate("img => getComputedStyle(img).backgroundImage").startswith('url("data:image/webp')
+            shown = mean_colour(img.screenshot())
+            wanted = [int(source["color"][i : i + 2], 16) for i in (1, 3, 5)]
+            assert all(abs(a - b) <= 24 for a, b in zip(shown, wanted)), (stem, shown, source["color"])
+        assert held
+        release(page, held)
+        for stem in manifest:
+            assert page.locator(f'article[id="{stem}"] picture img').evaluate(WAIT_FOR_LOAD)
         assert errors == []
     finally:
         browser.close()

@@ -13,6 +13,7 @@ are skipped, saying why (under CI a skip is a failure).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -22,7 +23,15 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from browser import WAIT_FOR_LOAD, browser_type, new_page, serve  # noqa: F401 (a fixture)
+from browser import (  # noqa: F401 (browser_type is a fixture)
+    WAIT_FOR_LOAD,
+    browser_type,
+    hold_image_requests,
+    mean_colour,
+    new_page,
+    release,
+    serve,
+)
 from conftest import ROOT, Workflow
 
 SITES = ROOT / "docs" / "sites"
@@ -159,3 +168,39 @@ def test_site_pages_load_every_picture_in_chromium(request, browser_type, site_f
                 assert errors == []
             finally:
                 browser.close()
+
+
+@pytest.mark.parametrize("site_fixture", SITE_FIXTURES)
+def test_until_an_image_arrives_its_box_shows_its_placeholder(request, browser_type, site_fixture):
+    public, snippets = request.getfixturevalue(site_fixture)
+    manifest = json.loads((snippets.parent / "manifest.json").read_text())["sources"]
+    colours = {s["alt"]: s["color"] for s in manifest.values()}
+    with serve(public) as url:
+        browser, page, errors = new_page(browser_type, 1280)
+        try:
+            held = hold_image_requests(page)
+            page.goto(url + "/", wait_until="domcontentloaded")
+            images = page.locator("picture img")
+            assert images.count() == 2
+            for index in range(2):
+                img = images.nth(index)
+                img.scroll_into_view_if_needed()
+                state = img.evaluate(
+                    "img => ({complete: img.complete && img.naturalWidth > 0, alt: img.alt,"
+                    " background: getComputedStyle(img).backgroundImage,"
+                    " box: img.getBoundingClientRect().height})"
+                )
+                assert not state["complete"], state  # the variant is held back
+                assert state["background"].startswith('url("data:image/webp;base64,'), state
+                assert state["box"] > 100, state  # width and height give the box its shape
+                expected = colours[state["alt"]]
+                shown = mean_colour(img.screenshot())
+                wanted = tuple(int(expected[i : i + 2], 16) for i in (1, 3, 5))
+                assert all(abs(a - b) <= 24 for a, b in zip(shown, wanted)), (shown, expected)
+            assert held  # the page did ask for its images
+            release(page, held)
+            for index in range(2):
+                assert images.nth(index).evaluate(WAIT_FOR_LOAD), "the image did not load"
+            assert errors == []
+        finally:
+            browser.close()

@@ -261,3 +261,16 @@ def test_versioned_urls_change_exactly_when_a_variants_bytes_do(built):
     assert moved == {path for path in first if path.startswith("alpha_")}
     built.run()
     assert urls() == second  # a no-op keeps them
+
+
+def test_opaque_sources_get_a_placeholder_behind_their_image_and_transparent_ones_do_not(built):
+    sources = json.loads((built.results / "manifest.json").read_text())["sources"]
+    alpha, beta = sources["alpha"], sources["beta"]
+    red = tuple(int(alpha["color"][i : i + 2], 16) for i in (1, 3, 5))
+    assert all(abs(a - b) <= 6 for a, b in zip(red, (200, 30, 30))), red  # make_image's, a gradient row aside
+    assert alpha["opaque"] is True and beta["opaque"] is False
+    for source in (alpha, beta):
+        assert source["placeholder"].startswith("data:image/webp;base64,") and len(source["placeholder"]) <= 2000
+    snippet = (built.results / "html" / "alpha.html").read_text()
+    assert f'style="background: {alpha["color"]} url({alpha["placeholder"]}) center / cover no-repeat"' in snippet
+    assert "style=" not in (built.results / "html" / "beta.html").read_text()
