@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""How many bytes a per-variant quality would save at equal worst-case quality.
+
+    uv run --with ssimulacra2 python benchmarks/auto_quality.py CORPUS_DIR [--widths 480 768 992] [--formats webp jpeg avif]
+
+For each photo, width and format, the photo resized (Lanczos) is the
+reference. The variant at the workflow's fixed quality (config.yaml) is scored
+with SSIMULACRA2 (the ``ssimulacra2`` package, on images mirror-tiled to 256 px
+a side when smaller: benchmarks/ssimulacra2_small.py). The target is the 10th
+percentile of those scores, per format. Then, for each variant, a bisection
+finds the lowest quality whose score reaches the target. Prints, per format,
+the target, the fixed and searched bytes and their ratio, the worst searched
+score, the encodes and scores a search took, and its time against the fixed
+encode's. This measures what an ``auto`` quality could give (issue 24),
+before the workflow has one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from PIL import Image, ImageOps
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ssimulacra2 import ssimulacra2 as package  # noqa: E402
+from ssimulacra2_small import mirror_tiled  # noqa: E402
+
+from scripts.imageops import pillow_save_options  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PILLOW = {"webp": "WEBP", "jpeg": "JPEG", "avif": "AVIF"}
+
+
+def encode(im: Image.Image, fmt: str, options: dict, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, format=PILLOW[fmt], **{**pillow_save_options(fmt, options), "quality": quality})
+    return buffer.getvalue()
+
+
+class Scorer:
+    def __init__(self, folder: Path):
+        self.ref, self.dist = folder / "ref.png", folder / "dist.png"
+        self.count = 0
+
+    def reference(self, im: Image.Image) -> None:
+        mirror_tiled(im).save(self.ref)
+
+    def __call__(self, data: bytes) -> float:
+        self.count += 1
+        mirror_tiled(Image.open(io.BytesIO(data)).convert("RGB")).save(self.dist)
+        return package.compute_ssimulacra2(str(self.ref), str(self.dist))
+
+
+def lowest_quality(score_at, target: float, low: int = 1, high: int = 100) -> int:
+    """The lowest quality in [low, high] whose score reaches ``target``, by
+    bisection (scores are taken to grow with quality); ``high`` if none does."""
+    while low < high:
+        middle = (low + high) // 2
+        if score_at(middle) >= target:
+            high = middle
+        else:
+            low = middle + 1
+    return high
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--widths", type=int, nargs="+", default=[480, 768, 992])
+    parser.add_argument("--formats", nargs="+", default=["webp", "jpeg", "avif"])
+    args = parser.parse_args()
+    encoders = yaml.safe_load((ROOT / "config.yaml").read_text())["encoders"]
+    sources = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".jpg", ".png"))
+    with tempfile.TemporaryDirectory() as tmp:
+        scorer = Scorer(Path(tmp))
+        references = []
+        for source in sources:
+            with Image.open(source) as opened:
+                photo = ImageOps.exif_transpose(opened).convert("RGB")
+            for width in args.widths:
+                if width <= photo.width:
+                    references.append((source.name, width, photo.resize((width, round(width * photo.height / photo.width)), Image.Resampling.LANCZOS)))
+        print(f"{len(sources)} photos, widths {args.widths}: {len(references)} variants per format\n")
+        print("| format | fixed quality | target (p10 of fixed) | fixed bytes | searched bytes | ratio | worst searched score | scores per search | search time / fixed encode |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for fmt in args.formats:
+            options = encoders[fmt]
+            fixed_quality = int(options["quality"])
+            fixed = []
+            for name, width, reference in references:
+                scorer.reference(reference)
+                start = time.perf_counter()
+                data = encode(reference, fmt, options, fixed_quality)
+                encode_time = time.perf_counter() - start
+                fixed.append((len(data), scorer(data), encode_time))
+            target = statistics.quantiles([f[1] for f in fixed], n=10)[0]
+            searched, worst, counts, ratios = [], [], [], []
+            for (name, width, reference), (_, _, encode_time) in zip(references, fixed):
+                scorer.reference(reference)
+                scorer.count = 0
+                start = time.perf_counter()
+                cache: dict[int, tuple[bytes, float]] = {}
+
+                def score_at(quality: int) -> float:
+                    if quality not in cache:
+                        data = encode(reference, fmt, options, quality)
+                        cache[quality] = (data, scorer(data))
+                    return cache[quality][1]
+
+                quality = lowest_quality(score_at, target)
+                score_at(quality)
+                ratios.append((time.perf_counter() - start) / encode_time)
+                searched.append(len(cache[quality][0]))
+                worst.append(cache[quality][1])
+                counts.append(scorer.count)
+            fixed_bytes, searched_bytes = sum(f[0] for f in fixed), sum(searched)
+            print(
+                f"| {fmt} | {fixed_quality} | {target:.2f} | {fixed_bytes:,} | {searched_bytes:,} "
+                f"| **{searched_bytes / fixed_bytes:.3f}** | {min(worst):.2f} | {statistics.median(counts):.0f} "
+                f"| {statistics.median(ratios):.0f}x |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
