@@ -192,6 +192,21 @@ MUTATIONS = [
         "    if ready is im:\n", "    if False:\n",
         "tests/test_imageops.py::test_save_image_keeps_its_settings_when_another_job_saves_the_same_image",
     ),
+    Mutation(
+        "near-duplicate-width", "min_width_step drops a width too close to the source's own", "scripts/plan.py",
+        " and source_width >= width * min_width_step", "",
+        "tests/test_workflow_incremental.py::test_min_width_step_drops_a_near_duplicate_width_and_keeping_it_builds_only_it",
+    ),
+    Mutation(
+        "versioned-urls", "versioned URLs change exactly when a variant's bytes do", "scripts/web.py",
+        'version = sha256_of(path)[:URL_VERSION_DIGITS] if versioned else ""', 'version = ""',
+        "tests/test_workflow_web.py::test_versioned_urls_change_exactly_when_a_variants_bytes_do",
+    ),
+    Mutation(
+        "placeholder-style", "an opaque image's box shows its placeholder until it loads", "scripts/web.py",
+        "    if not record.opaque or not record.color:\n", "    if True:\n",
+        "tests/test_workflow_web.py::test_opaque_sources_get_a_placeholder_behind_their_image_and_transparent_ones_do_not",
+    ),
 ]
 
 
