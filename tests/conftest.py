@@ -15,6 +15,7 @@ from hypothesis import settings
 from PIL import Image
 
 from benchmarks.compare import ROOT, copy_workflow  # noqa: F401 (ROOT is for the tests)
+from browser import browser_type  # noqa: F401 (the browser tests' fixture: tests/browser.py)
 
 #: Under CI (.ci/run sets CI=true) a skipped test fails: a missing browser, S3
 #: server, SLURM or mount right is a broken environment, not a pass.

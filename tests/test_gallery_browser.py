@@ -16,9 +16,8 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from PIL import Image
 
-from browser import (  # noqa: F401 (browser_type is a fixture)
+from browser import (
     WAIT_FOR_LOAD,
-    browser_type,
     hold_image_requests,
     mean_colour,
     new_page,
