@@ -438,9 +438,10 @@ def save_image(
     Image._initialized = max(Image._initialized, 1)
     ready = prepare_for_format(im, fmt, background)
     if ready is im:
-        # Image.save() keeps its arguments on the image (``encoderinfo``) and
-        # the encoder reads them back from there, so two jobs saving one image
-        # shared by scripts/memo.py could each encode with the other's settings.
+        # Image.save() keeps its arguments on the image (``encoderinfo``) while
+        # it encodes, and a save of the same image that starts meanwhile takes
+        # them over its own: two jobs saving one resample shared by
+        # scripts/memo.py could encode with each other's settings.
         ready = im.copy()
     pillow_options = pillow_save_options(fmt, options)
     if spec.threaded:

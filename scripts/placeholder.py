@@ -1,7 +1,7 @@
 """A source's placeholder: what a page shows in the image's box until it loads.
 
-Two values per source, from its narrowest variant (already decoded, upright
-and sRGB): ``color``, the mean colour of its opaque pixels as ``#rrggbb``, and
+Two values per source, from its narrowest variant at least PLACEHOLDER_SIZE
+wide (already upright and sRGB): ``color``, the mean colour of its opaque pixels as ``#rrggbb``, and
 ``placeholder``, a tiny blurred preview as a ``data:`` URI of at most
 PLACEHOLDER_MAX_BYTES, with the source's aspect ratio. A browser scales the
 preview up smoothly to the box, which blurs it. The size and encoding are the
@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PIL import Image, ImageStat
 
+from scripts.formats import FORMATS
+
 #: The preview's longer side, in pixels, and its WebP quality: on the corpus,
 #: the knee of resemblance per byte (about 400 bytes; docs/web-delivery.md).
 PLACEHOLDER_SIZE = 48
@@ -23,7 +25,6 @@ PLACEHOLDER_QUALITY = 50
 PLACEHOLDER_FORMAT = "webp"
 #: The most bytes a placeholder's data URI may take.
 PLACEHOLDER_MAX_BYTES = 2000
-MIME = {"webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
 
 
 def has_transparency(im: Image.Image) -> bool:
@@ -52,7 +53,7 @@ def preview_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
 
 
 def data_uri(data: bytes, fmt: str) -> str:
-    return f"data:{MIME[fmt]};base64," + base64.b64encode(data).decode("ascii")
+    return f"data:{FORMATS[fmt].mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def encode_preview(im: Image.Image, longest: int, fmt: str, quality: int) -> str:

@@ -191,7 +191,7 @@ def fallback_variant(variants: Sequence[Variant]) -> Variant:
 def placeholder_style(record: SourceRecord) -> str:
     """The ``<img>``'s inline style that shows the placeholder in its box until
     the image paints over it: the mean colour, then the preview scaled to
-    cover. None for a transparent image, which would show it through."""
+    cover. Empty for a transparent image, which would show it through."""
     if not record.opaque or not record.color:
         return ""
     preview = f" url({record.placeholder}) center / cover no-repeat" if record.placeholder else ""
@@ -215,7 +215,8 @@ def picture_html(record: SourceRecord, sizes: str) -> str:
                 f'  <source type="{FORMATS[fmt].mime}" srcset="{esc(srcset(grouped[fmt]))}" sizes="{esc(sizes)}">'
             )
     src = fallback_variant(grouped[fallback])
-    style = f' style="{esc(placeholder_style(record))}"' if placeholder_style(record) else ""
+    placeholder = placeholder_style(record)
+    style = f' style="{esc(placeholder)}"' if placeholder else ""
     lines.append(
         f'  <img src="{esc(src.url)}" srcset="{esc(srcset(grouped[fallback]))}" sizes="{esc(sizes)}"'
         f' width="{src.width}" height="{src.height}" alt="{esc(record.alt)}"'

@@ -1,7 +1,7 @@
 # Input functions, params and job bodies of rules/web.smk.
 from scripts import gallery, web
 
-WEB_CODE = code_version("web.py")
+WEB_CODE = code_version("web.py", "placeholder.py")
 GALLERY_CODE = code_version("gallery.py", "web.py")
 
 
