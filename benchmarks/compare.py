@@ -4,7 +4,7 @@
     uv run python benchmarks/compare.py CORPUS_DIR [--rounds 3] [--cores N] [--no-sequential] [--sharp]
 
 Each round runs, alternately, the workflow (`snakemake --cores C`, from empty
-results/ and .snakemake/ metadata, Snakemake's start-up included) and the
+results/, build/ and .snakemake/, Snakemake's start-up included) and the
 reference pool (benchmarks/pool_reference.py, C workers), at C = 1 and C = N.
 Both get the same widths, formats and encoder settings, from config.yaml.
 When the workflow deflates its PNGs with zlib-ng (`encoders.png.deflate`),
@@ -77,7 +77,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 
 def run_pipeline(workdir: Path, corpus: Path, cores: int) -> tuple[float, dict[str, int]]:
-    for leftover in ("results", ".snakemake"):
+    for leftover in ("results", "build", ".snakemake"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
     # min_width_step=1: the pool and sharp make every configured width, so the
     # workflow drops no near-duplicate width here either.

@@ -8,7 +8,7 @@ crashing encoder would take down with it (the decodes, which read foreign
 files, are processes: docs/design.md). This builds CORPUS_DIR, alternately,
 with the workflow as it is and with a copy whose resize rule is a ``shell:``
 job running ``scripts/resize_image.py`` (the same function, behind its
-command line), from empty results/ and .snakemake/, and prints each median
+command line), from empty results/, build/ and .snakemake/, and prints each median
 wall time and their ratio.
 """
 

@@ -4,7 +4,7 @@
     uv run python benchmarks/presets.py CORPUS_DIR [--rounds 1] [--cores N]
 
 Builds the corpus with config.yaml alone and with ``--configfile
-presets/web.yaml``, alternately, each from empty results/, in a private copy
+presets/web.yaml``, alternately, each from empty results/, build/ and .snakemake/, in a private copy
 of the workflow. Prints each build's median wall time, the bytes on disk per
 format, and what a page's visitors download: for every source and width the
 two builds share, the variant a browser takes from the ``<picture>`` snippet
