@@ -22,7 +22,6 @@ import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageOps
-from ssimulacra2 import ssimulacra2 as package
 
 #: The side under which an image loses a scale: 8 px at the 6th scale, 1/32.
 FULL_SCALES_SIDE = 8 * 2**5
@@ -51,6 +50,8 @@ def main() -> int:
     parser.add_argument("--tool", help="libjxl's ssimulacra2 binary")
     parser.add_argument("--widths", type=int, nargs="+", default=[100, 150, 260, 480, 992])
     args = parser.parse_args()
+    from ssimulacra2 import ssimulacra2 as package  # only this command needs it
+
     sources = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".jpg", ".png"))
     columns = ["package", "package tiled"] + (["libjxl", "libjxl tiled"] if args.tool else [])
     print("| photo | width | " + " | ".join(columns) + " |")

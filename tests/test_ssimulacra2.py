@@ -1,0 +1,54 @@
+"""SSIMULACRA2 as the ``ssimulacra2`` package computes it, against the scores
+of libjxl's own tool on the same pairs (tests/data/ssimulacra2_reference.json,
+made by benchmarks/ssimulacra2_reference.py; docs/quality.md).
+
+The pairs are the sample photos resized, then encoded as WebP or JPEG, each
+also mirror-tiled to 256 px a side. Only pairs with all six of the metric's
+scales are compared: under 256 px a side both implementations are erratic.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ssimulacra2 import ssimulacra2 as package
+
+from benchmarks.ssimulacra2_reference import REFERENCE, pairs
+from benchmarks.ssimulacra2_small import FULL_SCALES_SIDE, mirror_tiled
+
+#: On full-scale pairs the package reads below libjxl's tool, never above: by
+#: 0.3 to 3.2 points on these pairs (docs/quality.md). A quality chosen with
+#: it reaches its target by libjxl's score too, for a few more bytes.
+LOWEST, HIGHEST = -3.5, 0.1
+REFERENCE_SCORES = json.loads(REFERENCE.read_text())["scores"]
+FULL_SCALE_PAIRS = [
+    (name, reference, distorted)
+    for name, reference, distorted in pairs()
+    if min(reference.size) >= FULL_SCALES_SIDE
+]
+
+
+def test_every_pair_has_a_reference_score():
+    assert {name for name, _, _ in pairs()} == set(REFERENCE_SCORES)
+    assert len(FULL_SCALE_PAIRS) == 30
+
+
+@pytest.mark.parametrize(("name", "reference", "distorted"), FULL_SCALE_PAIRS, ids=[p[0] for p in FULL_SCALE_PAIRS])
+def test_the_package_agrees_with_libjxls_tool_on_full_scale_pairs(tmp_path, name, reference, distorted):
+    reference.save(tmp_path / "ref.png")
+    distorted.save(tmp_path / "dist.png")
+    score = package.compute_ssimulacra2(str(tmp_path / "ref.png"), str(tmp_path / "dist.png"))
+    assert LOWEST <= score - REFERENCE_SCORES[name] <= HIGHEST, (score, REFERENCE_SCORES[name])
+
+
+@pytest.mark.parametrize("size", [(100, 67), (255, 300), (40, 600), (256, 256)])
+def test_mirror_tiling_reaches_full_scale_and_keeps_the_image_in_its_corner(size):
+    from PIL import Image
+
+    im = Image.linear_gradient("L").resize(size).convert("RGB")
+    tiled = mirror_tiled(im)
+    assert min(tiled.size) >= FULL_SCALES_SIDE
+    assert tiled.crop((0, 0, *size)).tobytes() == im.tobytes()
+    if tiled.width > size[0]:  # the copy to the right is the mirror image
+        assert tiled.getpixel((size[0], 0)) == im.getpixel((size[0] - 1, 0))
