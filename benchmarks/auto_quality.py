@@ -8,7 +8,9 @@ reference. The variant at the workflow's fixed quality (config.yaml) is scored
 with SSIMULACRA2 (the ``ssimulacra2`` package, on images mirror-tiled to 256 px
 a side when smaller: benchmarks/ssimulacra2_small.py). The target is the 10th
 percentile of those scores, per format. Then, for each variant, a bisection
-finds the lowest quality whose score reaches the target. Prints, per format,
+finds the lowest quality whose score reaches the target (--search secant:
+steps from the fixed quality along the line through the last two scores,
+then confirms the boundary). Prints, per format,
 the target, the fixed and searched bytes and their ratio, the worst searched
 score, the encodes and scores a search took, and its time against the fixed
 encode's. This measures what an ``auto`` quality could give (issue 24),
@@ -72,11 +74,42 @@ def lowest_quality(score_at, target: float, low: int = 1, high: int = 100) -> in
     return high
 
 
+def secant_quality(score_at, target: float, start: int, low: int = 1, high: int = 100) -> int:
+    """The same answer as :func:`lowest_quality` when scores grow with quality,
+    found from ``start`` (the fixed quality, whose score is known) by stepping
+    along the line through the last two scores, then confirming the boundary:
+    the answer reaches the target and the quality below it does not."""
+    known = {start: score_at(start)}
+    guess = start - 10 if known[start] >= target else start + 10
+    while True:
+        guess = min(high, max(low, guess))
+        if guess not in known:
+            known[guess] = score_at(guess)
+        passing = [q for q in known if known[q] >= target]
+        failing = [q for q in known if known[q] < target]
+        best = min(passing) if passing else high
+        below = max((q for q in failing if q < best), default=low - 1)
+        if best - below <= 1 or (not passing and guess == high) or (not failing and guess == low):
+            return best if passing else high
+        # Interpolate between the tightest known pair around the target.
+        q_lo, q_hi = below, best
+        if q_lo >= low and q_lo in known and q_hi in known and known[q_hi] != known[q_lo]:
+            t = (target - known[q_lo]) / (known[q_hi] - known[q_lo])
+            guess = round(q_lo + t * (q_hi - q_lo))
+        else:
+            guess = (q_lo + q_hi) // 2
+        guess = min(q_hi - 1, max(q_lo + 1, guess))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--widths", type=int, nargs="+", default=[480, 768, 992])
     parser.add_argument("--formats", nargs="+", default=["webp", "jpeg", "avif"])
+    parser.add_argument(
+        "--search", choices=["bisect", "secant"], default="bisect",
+        help="bisection over 1-100, or secant steps from the fixed quality",
+    )
     args = parser.parse_args()
     encoders = yaml.safe_load((ROOT / "config.yaml").read_text())["encoders"]
     sources = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".jpg", ".png"))
@@ -116,7 +149,10 @@ def main() -> int:
                         cache[quality] = (data, scorer(data))
                     return cache[quality][1]
 
-                quality = lowest_quality(score_at, target)
+                if args.search == "secant":
+                    quality = secant_quality(score_at, target, fixed_quality)
+                else:
+                    quality = lowest_quality(score_at, target)
                 score_at(quality)
                 ratios.append((time.perf_counter() - start) / encode_time)
                 searched.append(len(cache[quality][0]))
