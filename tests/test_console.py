@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from snakemake_interface_logger_plugins.common import LogEvent
@@ -230,8 +231,14 @@ def test_ctrl_c_stops_with_one_line_and_no_traceback(workflow):
     for line in run.stderr:
         lines.append(line)
         if line.startswith("Memory: jobs share"):  # onstart is done: jobs are starting
-            run.send_signal(signal.SIGINT)
             break
+    # Snakemake makes a job's output folder just before it runs the job: once
+    # the decode's is there, a job is running (not only about to).
+    deadline = time.monotonic() + 120
+    while not (workflow.build / "cache" / "large").is_dir():
+        assert time.monotonic() < deadline and run.poll() is None, "no job started"
+        time.sleep(0.01)
+    run.send_signal(signal.SIGINT)
     lines.extend(run.stderr)
     assert run.wait(timeout=300) != 0
     out = "".join(lines)
