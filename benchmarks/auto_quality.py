@@ -36,15 +36,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ssimulacra2 import ssimulacra2 as package  # noqa: E402
 from ssimulacra2_small import mirror_tiled  # noqa: E402
 
+from scripts.formats import FORMATS  # noqa: E402
 from scripts.imageops import pillow_save_options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PILLOW = {"webp": "WEBP", "jpeg": "JPEG", "avif": "AVIF"}
 
 
 def encode(im: Image.Image, fmt: str, options: dict, quality: int) -> bytes:
     buffer = io.BytesIO()
-    im.save(buffer, format=PILLOW[fmt], **{**pillow_save_options(fmt, options), "quality": quality})
+    im.save(buffer, format=FORMATS[fmt].pillow, **{**pillow_save_options(fmt, options), "quality": quality})
     return buffer.getvalue()
 
 

@@ -172,10 +172,11 @@ def bytes_chart(variants: Sequence[Variant]) -> str:
         )
     group = plot_width / len(widths)
     bar = group * 0.8 / len(formats)
+    by_width_and_format = {(v.width, v.format): v for v in variants}
     for index, width in enumerate(widths):
         left = CHART_LEFT + index * group + group * 0.1
         for slot, fmt in enumerate(formats):
-            variant = next((v for v in variants if v.width == width and v.format == fmt), None)
+            variant = by_width_and_format.get((width, fmt))
             if variant is None:
                 continue
             top = y(variant.bytes)

@@ -61,7 +61,7 @@ def encode_preview(im: Image.Image, longest: int, fmt: str, quality: int) -> str
     small = im.convert("RGB").resize(preview_size(im.size, longest), Image.Resampling.BOX)
     buffer = io.BytesIO()
     options = {"quality": quality} if fmt != "png" else {"optimize": True}
-    small.save(buffer, format=fmt.upper(), **options)
+    small.save(buffer, format=FORMATS[fmt].pillow, **options)
     return data_uri(buffer.getvalue(), fmt)
 
 
