@@ -17,18 +17,27 @@ report: "rules/report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/plan.smk"
+include: "rules/housekeeping.smk"
 
 
-# URL sources are downloaded into the local input folder, so not on object storage.
-if not storage_prefix():
+# With `partitions` set, this run only runs the partitions' runs and merges
+# their web files (rules/partitions.smk); each of those builds its targets
+# with the rules of the other branch.
+if PARTITIONED:
 
-    include: "rules/download.smk"
+    include: "rules/partitions.smk"
+
+else:
+    # URL sources are downloaded into the local input folder, so not on object storage.
+    if not storage_prefix():
+
+        include: "rules/download.smk"
+    include: "rules/resize.smk"
+    include: "rules/web.smk"
+    include: "rules/summary.smk"
 
 
-include: "rules/resize.smk"
-include: "rules/web.smk"
 include: "rules/orphans.smk"
-include: "rules/summary.smk"
 
 
 wildcard_constraints:
@@ -36,9 +45,10 @@ wildcard_constraints:
     width=r"[1-9][0-9]*",
     height=r"[1-9][0-9]*",
     fmt=FORMAT_PATTERN,
+    partition=r"[0-9]+",
 
 
 rule all:
     default_target: True
     input:
-        all_targets,
+        partition_targets if PARTITIONED else all_targets,

@@ -16,9 +16,9 @@ sys.path.insert(0, workflow.basedir)
 from scripts import bucket, snakemake_compat
 from scripts.config_values import typed
 from scripts.download import ORIGIN_FOLDER, plan_downloads, read_url_list
-from scripts.formats import variant_name
+from scripts.formats import FORMAT_PATTERN, variant_name
 from scripts.imageops import RASTER_LEVELS
-from scripts.plan import find_sources, probe_size
+from scripts.plan import find_sources, partition_of, probe_size
 
 try:
     snakemake_compat.check_version(SNAKEMAKE_VERSION)
@@ -109,6 +109,16 @@ REPORT_GALLERY = BUILD_DIR / "report" / "gallery.html"
 # The scripts that shell: jobs run, relative to the working directory.
 SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 
+# Partitions (rules/partitions.smk): with `partitions` N > 0, a run without a
+# `partition` builds nothing itself: it runs one Snakemake per partition,
+# each with `partition` set, and merges the web files they write.
+PARTITIONS = config["partitions"]
+PARTITION = config["partition"]
+PARTITIONED = PARTITIONS > 0 and PARTITION is None
+PARTITION_FOLDER = BUILD_DIR / "partitions"
+# What a partition's run writes: its published records and its orphans.
+PARTITION_RECORDS_PATTERN = str(PARTITION_FOLDER / "{partition}" / "records.json")
+
 
 def storage_prefix():
     """The default storage prefix (s3://bucket/path) when the workflow runs on
@@ -117,6 +127,32 @@ def storage_prefix():
     if settings is None or settings.default_storage_provider is None:
         return None
     return settings.default_storage_prefix
+
+
+def check_partitions():
+    """Stop before any job if `partition` and `partitions` do not fit together,
+    or partitions are asked for where they do not work (URL sources, object
+    storage: a partition's run needs the sources in a local folder)."""
+    if PARTITION is not None and PARTITION >= max(PARTITIONS, 1):
+        raise WorkflowError(
+            f"{config_origin(['partition'])}: invalid value for 'partition': "
+            f"{PARTITION} is not below partitions ({PARTITIONS})"
+        )
+    if PARTITIONS and (config["sources"] or storage_prefix()):
+        what = "URL sources (sources)" if config["sources"] else "object storage"
+        raise WorkflowError(
+            f"{config_origin(['partitions'])}: invalid value for 'partitions': "
+            f"partitions need a local input folder, not {what}"
+        )
+
+
+check_partitions()
+
+
+def in_this_run(stem):
+    """Whether this run builds the source ``stem``: every source, or in a
+    partition's run those of its partition."""
+    return PARTITION is None or partition_of(stem, PARTITIONS) == PARTITION
 
 
 @functools.cache
@@ -181,7 +217,7 @@ def sources():
         raise WorkflowError(str(error)) from None
     for stem, name in url_stems().items():
         found[stem] = INPUT_DIR / name
-    return found
+    return {stem: path for stem, path in found.items() if in_this_run(stem)}
 
 
 @functools.cache

@@ -141,6 +141,10 @@ def all_targets(wildcards):
 
 
 def web_files():
-    """The manifest, the report files and, unless web.gallery is false, the gallery."""
+    """The manifest, the report files and, unless web.gallery is false, the
+    gallery; in a partition's run, its partition file instead, which the
+    partitioned run merges into them (rules/partitions.smk)."""
+    if PARTITION is not None:
+        return [PARTITION_RECORDS_PATTERN.format(partition=PARTITION)]
     gallery = [GALLERY] if config["web"]["gallery"] else []
     return [MANIFEST, *gallery, SIZE_REPORT, REPORT_GALLERY]

@@ -1,10 +1,9 @@
-# What happens at the start and at the end of every run: the run lock, the
-# clean-up of what a killed run left, and the summary (wording in
-# scripts/summary.py; what it reads of Snakemake, in scripts/snakemake_compat.py).
+# What happens at the start and at the end of a run that builds targets (all
+# of them, or a partition's): the housekeeping of rules/housekeeping.smk, and
+# the summary (wording in scripts/summary.py; what it reads of Snakemake, in
+# scripts/snakemake_compat.py). A partitioned run has its own, in
+# rules/partitions.smk.
 import atexit
-import csv
-import fcntl
-import shutil
 import time
 
 from scripts.download import download_summary, read_origin
@@ -19,77 +18,14 @@ from scripts.snakemake_compat import (
     schedule_one_reevaluation_at_a_time,
     single_jobs,
 )
-from scripts.summary import end_lines, start_lines, unique_in_order, web_file_lines
-from scripts.web import report_summary
+from scripts.summary import (
+    ORPHAN_HINT,
+    end_lines,
+    start_lines,
+    unique_in_order,
+    web_file_lines,
+)
 from snakemake_interface_executor_plugins.settings import ExecMode
-
-RUN_STARTED = time.monotonic()
-# The pid of the run that held the lock when this one asked for it.
-LOCK_REFUSED = []
-ORPHAN_HINT = "uv run snakemake --cores 1 remove_orphans"
-
-
-def say(lines):
-    """Log the summary through Snakemake's logger, so that it comes in order
-    with Snakemake's own lines, on the console the profile chose; at exit,
-    once Snakemake has closed its logger, print it."""
-    for line in lines:
-        if logger.handlers:
-            logger.info(line)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-
-@functools.cache
-def acquire_run_lock():
-    """Refuse a second run in this folder while one is building.
-
-    Snakemake's own lock is turned off in the profile (nolock): its lock files
-    outlive a run that is killed, so a plain rerun after `kill -9` would fail.
-    An flock() is released by the kernel when its process dies, however it dies.
-    Returns the lock file, held open for the rest of the run; another run
-    holding it is refused with a WorkflowError.
-    """
-    path = Path(".snakemake") / "responsive-images.lock"
-    path.parent.mkdir(exist_ok=True)
-    handle = open(path, "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        owner = (handle.read().split() or ["?"])[0]
-        handle.close()
-        LOCK_REFUSED.append(owner)
-        raise WorkflowError(
-            f"another run (pid {owner}) is building in this folder; "
-            "wait for it to finish, or stop it"
-        ) from None
-    handle.seek(0)
-    PREVIOUS_RUN.extend(handle.read().splitlines())
-    handle.truncate(0)
-    handle.write(f"{os.getpid()}\n{workflow.snakemake_tmp_dir}\n")
-    handle.flush()
-    return handle
-
-
-#: What the last run in this folder wrote into the lock file: its pid and
-#: Snakemake's temporary folder for it.
-PREVIOUS_RUN = []
-
-
-def remove_temp_folder_of_killed_run():
-    """Delete the temporary folder (in the system's temp directory) of the last
-    run here if it is still there: that run was killed before Snakemake could
-    remove it, since this run holds the folder's lock."""
-    if len(PREVIOUS_RUN) < 2:
-        return
-    folder = Path(PREVIOUS_RUN[1])
-    if (
-        folder.name.startswith("snakemake")
-        and folder != workflow.snakemake_tmp_dir
-        and folder.is_dir()
-    ):
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cap_memory_to_machine():
@@ -107,20 +43,6 @@ def cap_memory_to_machine():
             f"Memory: jobs share at most {available_mb:,} MB (--resources mem_mb=N to change)"
         ]
     )
-
-
-def remove_stale_partial_files():
-    """Delete the temporary files of jobs killed mid-write (only one run holds the
-    folder's lock, so no live job owns them)."""
-    for pattern in (".*.part", "html/.*.part"):
-        for path in OUTPUT_DIR.glob(pattern):
-            path.unlink(missing_ok=True)
-    for pattern in (".*.part", "cache/*/.*.part", "report/.*.part"):
-        for path in BUILD_DIR.glob(pattern):
-            path.unlink(missing_ok=True)
-    for pattern in (".*.part", f"{ORIGIN_FOLDER}/.*.part"):
-        for path in INPUT_DIR.glob(pattern):
-            path.unlink(missing_ok=True)
 
 
 @functools.cache
@@ -213,15 +135,6 @@ def source_names(stems):
     return sorted(str(sources().get(stem, stem)) for stem in stems)
 
 
-def size_report_lines():
-    """The summary of the size report, if a run has written it."""
-    try:
-        with open(SIZE_REPORT, newline="", encoding="utf-8") as handle:
-            return report_summary(csv.DictReader(handle), str(SIZE_REPORT))
-    except (OSError, KeyError, ValueError):
-        return []
-
-
 def print_summary_at_exit():
     """Runs with nothing to build, and dry runs, never reach onstart. A run that
     stopped on a bad source set (two sources with one stem) has said why
@@ -260,7 +173,10 @@ onstart:
     list_remaining_jobs_only_when_read()
     print_start_summary()
     cap_memory_to_machine()
-    remove_stale_partial_files()
+    # In a partition's run, the partitioned run has done it, and the other
+    # partitions' runs are writing.
+    if PARTITION is None:
+        remove_stale_partial_files()
     remove_temp_folder_of_killed_run()
 
 

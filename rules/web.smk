@@ -1,5 +1,6 @@
 # Web delivery (scripts/web.py): per source, a record and a <picture> snippet;
-# per build, the manifest, the size report and the galleries.
+# per build, the manifest, the size report and the galleries, or in a
+# partition's run its partition file (scripts/partitions.py).
 
 
 include: "functions/web.smk"
@@ -13,6 +14,7 @@ localrules:
     size_report,
     gallery,
     report_gallery,
+    partition_file,
 
 
 rule describe_source:
@@ -101,3 +103,19 @@ rule report_gallery:
         code=WEB_CODE,
     run:
         report_gallery_job(input, output, log)
+
+
+rule partition_file:
+    """A partition's run: its published records and its orphans, in one file
+    that the partitioned run merges (rules/partitions.smk)."""
+    input:
+        records=published_records,
+    output:
+        PARTITION_RECORDS_PATTERN,
+    log:
+        LOG_DIR / "partition_file" / "{partition}.log",
+    params:
+        orphans=partition_orphans,
+        code=PARTITION_FILE_CODE,
+    run:
+        partition_file_job(input, output, params, log)

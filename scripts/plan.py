@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+import hashlib
 import os
 from functools import cache
 from pathlib import Path
@@ -77,6 +78,16 @@ def find_sources(input_dir: Path) -> dict[str, Path]:
             raise ValueError(msg)
         sources[path.stem] = path
     return sources
+
+
+def partition_of(stem: str, partitions: int) -> int:
+    """The partition (0 to ``partitions`` - 1) a source belongs to: from a hash
+    of its stem alone, so adding or removing other sources never moves it."""
+    if partitions < 1:
+        msg = f"partitions must be at least 1, not {partitions}"
+        raise ValueError(msg)
+    digest = hashlib.sha256(stem.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % partitions
 
 
 @cache

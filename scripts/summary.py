@@ -12,7 +12,11 @@ Snakemake's DAG, in the spirit of the original script's log:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+#: The command that deletes the orphans a run lists.
+ORPHAN_HINT = "uv run snakemake --cores 1 remove_orphans"
 
 
 def describe_mode(cores: int, cluster_jobs: int | None = None) -> str:
@@ -66,12 +70,19 @@ def end_lines(
         lines.append(f"Built {built} target(s).")
     if failed_sources:
         lines.append(f"FAILED: {len(failed_sources)} source(s): {', '.join(failed_sources)}")
-    if orphans:
-        shown = ", ".join(orphans[:5]) + (", ..." if len(orphans) > 5 else "")
-        lines.append(f"{len(orphans)} orphaned output(s) no source or setting makes any more: {shown}")
-        if orphan_hint:
-            lines.append(f"   remove them with: {orphan_hint}")
+    lines += orphan_lines(orphans, orphan_hint)
     lines.append(f"Done in {elapsed:.2f} s.")
+    return lines
+
+
+def orphan_lines(orphans: Sequence[str], orphan_hint: str = ORPHAN_HINT) -> list[str]:
+    """The orphans a run found, the first five by name, and how to remove them."""
+    if not orphans:
+        return []
+    shown = ", ".join(orphans[:5]) + (", ..." if len(orphans) > 5 else "")
+    lines = [f"{len(orphans)} orphaned output(s) no source or setting makes any more: {shown}"]
+    if orphan_hint:
+        lines.append(f"   remove them with: {orphan_hint}")
     return lines
 
 
@@ -92,6 +103,73 @@ def web_file_lines(
             f"Web files not updated: they wait on {', '.join(waiting_on)}; "
             "the next run writes them without the sources that fail."
         )
+    return lines
+
+
+def partition_start_lines(
+    cores: int,
+    input_dir: str,
+    sources_found: int,
+    partitions: int,
+    partitions_to_build: int,
+    dry_run: bool = False,
+    cluster_jobs: int | None = None,
+) -> list[str]:
+    """What a partitioned run is about to do."""
+    verb = "would build" if dry_run else "to build"
+    return [
+        f"--- Mode: {describe_mode(cores, cluster_jobs)}{' (dry run)' if dry_run else ''} ---",
+        f"Found {sources_found} source(s) in '{input_dir}', in {partitions} partition(s).",
+        f"-> {partitions_to_build} partition(s) {verb}.",
+    ]
+
+
+#: The line a run's summary gives of its targets (end_lines), as a
+#: partition's run writes it into its log.
+_BUILT_LINE = re.compile(r"(?:Built|Stopped after building) (\d+) target\(s\)")
+
+
+def built_targets(log_text: str) -> int:
+    """How many targets a partition's run built, from its log."""
+    return sum(int(match[1]) for match in _BUILT_LINE.finditer(log_text))
+
+
+def error_lines(log_text: str) -> list[str]:
+    """The ERROR and FAILED lines of a partition's run's log, each from where
+    it starts (Snakemake may have written on the same line before it)."""
+    found = []
+    for line in log_text.splitlines():
+        for marker in ("ERROR ", "FAILED: "):
+            if marker in line:
+                found.append(line[line.index(marker):])
+                break
+    return unique_in_order(found)
+
+
+def partition_end_lines(
+    elapsed: float,
+    partitions_built: int,
+    targets_built: int,
+    failed: Mapping[int, tuple[str, Sequence[str]]],
+    orphans: Sequence[str] = (),
+    orphan_hint: str = ORPHAN_HINT,
+    stopped: bool = False,
+) -> list[str]:
+    """What a partitioned run did. ``failed``: partition -> (its log, the
+    ERROR lines in it)."""
+    if stopped:
+        lines = [f"Stopped after {partitions_built} partition(s); a rerun builds the rest."]
+    elif partitions_built == 0 and not failed:
+        lines = ["Nothing to build: every partition is up to date."]
+    else:
+        lines = [f"Built {partitions_built} partition(s): {targets_built} target(s)."]
+    for partition, (log, errors) in sorted(failed.items()):
+        lines.append(f"FAILED: partition {partition} (log: {log})")
+        lines += [f"   {line}" for line in errors]
+    if failed:
+        lines.append("Web files not updated: they wait on the failed partition(s).")
+    lines += orphan_lines(orphans, orphan_hint)
+    lines.append(f"Done in {elapsed:.2f} s.")
     return lines
 
 

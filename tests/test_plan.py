@@ -5,6 +5,7 @@ from PIL import Image
 
 from conftest import make_image
 from scripts.plan import (
+    partition_of,
     Target, find_sources, logged_an_error, missing_outputs, orphaned_outputs, plan_targets, planned_widths, probe_size,
 )
 
@@ -140,3 +141,30 @@ def test_logged_an_error_reads_the_level_of_logs_written_since(tmp_path: Path, l
     log.write_text("".join(f"{line}\n" for line in lines))
     since = log.stat().st_mtime - age
     assert logged_an_error([tmp_path / "missing.log", log], since) is expected
+
+
+@pytest.mark.parametrize(("stem", "partition"), [("alpha", 0), ("gamma", 0), ("beta", 1), ("delta", 1)])
+def test_partition_of_the_stems_the_partitioned_tests_use(stem, partition):
+    assert partition_of(stem, 2) == partition
+
+
+def test_partitions_are_stable_when_sources_come_and_go():
+    stems = [f"photo{index:04d}" for index in range(2000)]
+    before = {stem: partition_of(stem, 16) for stem in stems}
+    after_adding = {stem: partition_of(stem, 16) for stem in [*stems, *(f"new{i}" for i in range(500))]}
+    after_removing = {stem: partition_of(stem, 16) for stem in stems[::3]}
+    assert all(after_adding[stem] == before[stem] for stem in stems)
+    assert all(after_removing[stem] == before[stem] for stem in stems[::3])
+
+
+def test_partitions_are_balanced():
+    counts = [0] * 16
+    for index in range(16000):
+        counts[partition_of(f"photo{index:05d}", 16)] += 1
+    assert max(counts) < 1.1 * 1000 and min(counts) > 0.9 * 1000
+
+
+@pytest.mark.parametrize("partitions", [0, -1])
+def test_partition_of_needs_at_least_one_partition(partitions):
+    with pytest.raises(ValueError, match="partitions must be at least 1"):
+        partition_of("alpha", partitions)

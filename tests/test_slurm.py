@@ -1,175 +1,69 @@
-"""End to end on a real single-node SLURM cluster, started here from Debian's
-slurm-wlm and munge packages (.ci/run installs them): profiles/slurm submits
-each group of decode and resize jobs with sbatch, and the web jobs run locally.
+"""End to end on a real single-node SLURM cluster (tests/slurm_cluster.py):
+profiles/slurm runs each partition of the sources as one cluster job, a
+Snakemake run of its own on the node, and merges the web files locally.
 
-SLURM's configuration, state and logs live in the test's own folder. Every
-daemon and the workflow run in a private mount namespace where that folder is
-bind-mounted over /etc/slurm, so the host's /etc is never written and a real
-cluster's configuration is never seen. Skipped, saying why, where the packages
-are missing or the tests cannot mount (the daemons need root anyway); under
-CI a skip is a failure (tests/conftest.py).
+Skipped, saying why, where the packages are missing or the tests cannot mount
+(the daemons need root anyway); under CI a skip is a failure (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import apply_upstream_patch, make_image
+from scripts.plan import partition_of
+from slurm_cluster import CLUSTER_OPTIONS, ClusterError, cluster_job_ids, missing_programs, running_cluster
 
-DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
-#: Where SLURM's clients look for their configuration. $SLURM_CONF cannot point
-#: elsewhere: the jobstep executor drops every SLURM_* variable but the job's
-#: identity before its srun calls (snakemake-executor-plugin-slurm-jobstep,
-#: the patch in docs/upstream/jobstep-keep-slurm-conf.patch).
-CONF_FOLDER = Path("/etc/slurm")
-#: The executor's settings for a quick local cluster: squeue for job states
-#: (there is no accounting database), a first status check after 1 s, and the
-#: logs of successful jobs kept (the test reads them).
-CLUSTER_OPTIONS = (
-    "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
-    "--slurm-keep-successful-logs",
-)
-
-
-def free_port() -> int:
-    """A port no one listens on now; slurmctld and slurmd bind theirs by number
-    from slurm.conf, so it must be picked before they start."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def in_namespace(etc: Path) -> list[str]:
-    """A command prefix: a private mount namespace where ``etc`` is /etc/slurm."""
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-            f'mount --bind "$0" {CONF_FOLDER} && exec "$@"', str(etc)]
-
-
-def cluster_conf(folder: Path, munge_socket: Path) -> str:
-    host = socket.gethostname().split(".")[0]
-    mem_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20 - 1024
-    return f"""ClusterName=test
-SlurmctldHost={host}
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket={munge_socket}
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-ReturnToService=2
-MinJobAge=600
-SlurmctldPort={free_port()}
-SlurmdPort={free_port()}
-StateSaveLocation={folder}/state
-SlurmdSpoolDir={folder}/spool
-SlurmctldPidFile={folder}/slurmctld.pid
-SlurmdPidFile={folder}/slurmd.pid
-SlurmctldLogFile={folder}/slurmctld.log
-SlurmdLogFile={folder}/slurmd.log
-NodeName={host} CPUs={os.cpu_count()} RealMemory={mem_mb} State=UNKNOWN
-PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-"""
+#: The profile's partitions (profiles/slurm/config.yaml).
+PROFILE_PARTITIONS = 16
 
 
 @pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory):
-    """The folder of a running single-node cluster and the prefix that sees it."""
-    missing = [name for name in (*DAEMONS, "unshare") if shutil.which(name) is None]
+    """The command prefix that sees a running single-node cluster."""
+    missing = missing_programs()
     if missing:
         pytest.skip(f"SLURM is not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge")
     if os.geteuid() != 0:
         pytest.skip("the test cluster's daemons (munged, slurmctld, slurmd) need root")
-    folder = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool", "munge", "etc"):
-        (folder / sub).mkdir()
-    launcher = in_namespace(folder / "etc")
-    probe = subprocess.run([*launcher, "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot bind-mount over {CONF_FOLDER} here: {probe.stderr.strip()}")
-    key = folder / "munge" / "munge.key"
-    key.write_bytes(os.urandom(1024))
-    key.chmod(0o400)
-    munge_socket = folder / "munge" / "munge.socket"
-    (folder / "etc" / "slurm.conf").write_text(cluster_conf(folder, munge_socket))
-    daemons: list[subprocess.Popen] = []
     try:
-        subprocess.run(
-            ["munged", "--force", f"--key-file={key}", f"--socket={munge_socket}",
-             f"--pid-file={folder}/munge/munged.pid", f"--log-file={folder}/munge/munged.log",
-             f"--seed-file={folder}/munge/seed"],
-            check=True,
-        )
-        for daemon in ("slurmctld", "slurmd"):
-            daemons.append(
-                subprocess.Popen([*launcher, daemon, "-D"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
-        wait_until_idle(launcher, daemons, folder)
-        yield folder, launcher
-    finally:
-        for daemon in daemons:
-            daemon.terminate()
-        for daemon in daemons:
-            daemon.wait(timeout=30)
-        pid_file = folder / "munge" / "munged.pid"
-        if pid_file.exists():
-            subprocess.run(["kill", pid_file.read_text().strip()], check=False)
+        with running_cluster(tmp_path_factory.mktemp("slurm")) as launcher:
+            yield launcher
+    except ClusterError as error:
+        pytest.skip(str(error)) if "cannot bind-mount" in str(error) else pytest.fail(str(error))
 
 
-def wait_until_idle(launcher: list[str], daemons: list[subprocess.Popen], folder: Path) -> None:
-    """Poll sinfo until the node is idle (SLURM offers no event to wait on)."""
-    deadline = time.monotonic() + 60
-    while True:
-        done = subprocess.run([*launcher, "sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-        if done.stdout.strip() == "idle":
-            return
-        if time.monotonic() > deadline or any(d.poll() is not None for d in daemons):
-            logs = "\n".join((folder / n).read_text()[-1500:] for n in ("slurmctld.log", "slurmd.log") if (folder / n).exists())
-            pytest.fail(f"the test SLURM cluster did not come up ({done.stdout.strip()!r} {done.stderr.strip()}):\n{logs}")
-        time.sleep(0.5)
-
-
-def cluster_job_ids(launcher: list[str]) -> set[str]:
-    """Every job SLURM still lists, finished ones included (MinJobAge keeps them)."""
-    out = subprocess.run([*launcher, "squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
-
-
-def test_build_on_slurm_groups_targets_into_cluster_jobs(slurm_cluster, workflow):
-    _, launcher = slurm_cluster
-    for stem, size in (("alpha", (64, 48)), ("beta", (48, 64))):
-        make_image(workflow.inputs / f"{stem}.jpg", size)
-    # Each job of a group job is an srun step that starts Snakemake again
-    # (docs/scaling.md), so few targets keep the test short.
-    workflow.set_config(widths=[20], formats=["webp"])
+def test_partitioned_build_on_slurm_submits_one_job_per_partition(slurm_cluster, workflow):
+    launcher = slurm_cluster
+    stems = ("alpha", "gamma", "zeta", "theta")  # partitions 14, 0, 0, 14
+    for index, stem in enumerate(stems):
+        make_image(workflow.inputs / f"{stem}.jpg", (64 + 8 * index, 48))
+    partitions = {partition_of(stem, PROFILE_PARTITIONS) for stem in stems}
+    assert 1 < len(partitions) < len(stems), "the stems should share a partition and span several"
+    workflow.set_config(widths=[32, 20], formats=["webp", "png"])
     before = cluster_job_ids(launcher)
-    done = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
+    run = ("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, "--set-threads", "build_partition=2")
+    done = workflow.run(*run, launcher=launcher)
     assert "--- Mode: CLUSTER (50 jobs at once) ---" in done.stderr
-    assert set(workflow.outputs()) == {"alpha_20x15.webp", "beta_20x27.webp"}
-    assert (workflow.results / "manifest.json").exists()
-    # One sbatch job did the 2 decodes and 2 resizes (group "image", 5 components);
-    # the web jobs ran locally.
-    assert len(cluster_job_ids(launcher) - before) == 1
+    assert f"Found 4 source(s) in 'input_images', in {PROFILE_PARTITIONS} partition(s)." in done.stderr
+    assert f"Built {len(partitions)} partition(s): 16 target(s)." in done.stderr
+    assert len(workflow.outputs()) == 16
+    manifest = (workflow.results / "manifest.json").read_text()
+    assert all(f'"{stem}"' in manifest for stem in stems)
+    # One sbatch job per partition that has sources; the config and the merge ran locally.
+    assert len(cluster_job_ids(launcher) - before) == len(partitions)
     logs = list((workflow.root / ".snakemake" / "slurm_logs").rglob("*.log"))
-    assert [log.parent.name for log in logs] == ["group_image_decode_source_resize_image"]
-    assert "4 of 4 steps (100%) done" in logs[0].read_text()
+    assert sorted(log.relative_to(log.parents[2]).parts[:2] for log in logs) == sorted(
+        ("rule_build_partition", str(partition)) for partition in partitions
+    )
 
-    again = workflow.run("--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, launcher=launcher)
-    assert "Nothing to build: every target is up to date." in again.stdout + again.stderr
-    assert len(cluster_job_ids(launcher) - before) == 1
+    again = workflow.run(*run, launcher=launcher)
+    assert "Nothing to build: every partition is up to date." in again.stderr
+    assert len(cluster_job_ids(launcher) - before) == len(partitions)
 
 
 def test_the_jobstep_executor_still_drops_slurm_conf_and_the_upstream_patch_keeps_it(tmp_path):

@@ -1,6 +1,16 @@
 import pytest
 
-from scripts.summary import describe_mode, end_lines, start_lines, unique_in_order, web_file_lines
+from scripts.summary import (
+    built_targets,
+    describe_mode,
+    end_lines,
+    error_lines,
+    partition_end_lines,
+    partition_start_lines,
+    start_lines,
+    unique_in_order,
+    web_file_lines,
+)
 
 
 @pytest.mark.parametrize(("cores", "expected"), [(1, "SEQUENTIAL (1 core)"), (2, "PARALLEL (2 cores)"), (19, "PARALLEL (19 cores)")])
@@ -68,3 +78,37 @@ def test_end_lines_of_a_stopped_run_say_so():
 )
 def test_web_file_lines(left_out, waiting_on, recovered, expected):
     assert web_file_lines(left_out, waiting_on, recovered) == expected
+
+
+def test_partition_start_lines():
+    assert partition_start_lines(2, "input_images", 10, 4, 3, dry_run=True) == [
+        "--- Mode: PARALLEL (2 cores) (dry run) ---",
+        "Found 10 source(s) in 'input_images', in 4 partition(s).",
+        "-> 3 partition(s) would build.",
+    ]
+
+
+def test_built_targets_adds_up_the_lines_of_a_partitions_log():
+    log = "12 of 48 steps (25%) done\nBuilt 40 target(s).\nDone in 3.1 s.\nStopped after building 2 target(s); a rerun builds the rest.\n"
+    assert built_targets(log) == 42
+    assert built_targets("Nothing to build: every target is up to date.\n") == 0
+
+
+def test_error_lines_start_where_the_error_does():
+    log = "1 of 3 steps doneERROR input_images/x.jpg: truncated\nINFO fine\nFAILED: 1 source(s): input_images/x.jpg\nERROR input_images/x.jpg: truncated\n"
+    assert error_lines(log) == ["ERROR input_images/x.jpg: truncated", "FAILED: 1 source(s): input_images/x.jpg"]
+
+
+def test_partition_end_lines():
+    assert partition_end_lines(1.5, 0, 0, {})[0] == "Nothing to build: every partition is up to date."
+    lines = partition_end_lines(2.0, 1, 7, {3: ("build/logs/build_partition/3.log", ["ERROR a.jpg: bad"])}, ["a_1x1.png"])
+    assert lines == [
+        "Built 1 partition(s): 7 target(s).",
+        "FAILED: partition 3 (log: build/logs/build_partition/3.log)",
+        "   ERROR a.jpg: bad",
+        "Web files not updated: they wait on the failed partition(s).",
+        "1 orphaned output(s) no source or setting makes any more: a_1x1.png",
+        "   remove them with: uv run snakemake --cores 1 remove_orphans",
+        "Done in 2.00 s.",
+    ]
+    assert partition_end_lines(1.0, 2, 9, {}, stopped=True)[0] == "Stopped after 2 partition(s); a rerun builds the rest."

@@ -1,8 +1,9 @@
 # Input functions, params and job bodies of rules/web.smk.
-from scripts import gallery, web
+from scripts import gallery, partitions, web
 
 WEB_CODE = code_version("web.py", "placeholder.py")
 GALLERY_CODE = code_version("gallery.py", "web.py")
+PARTITION_FILE_CODE = code_version("partitions.py", "web.py")
 
 
 def source_variants(wildcards):
@@ -25,6 +26,11 @@ def record_settings(wildcards):
         "versioned_urls": config["web"]["versioned_urls"],
         "name": str(source_path(wildcards)),
     }
+
+
+def partition_orphans(wildcards):
+    """The names of the orphaned variants among this partition's stems."""
+    return orphans()
 
 
 #: The report gallery inlines one variant per source: the first of these
@@ -91,5 +97,15 @@ def gallery_job(input, output, log):
 def report_gallery_job(input, output, log):
     write = functools.partial(
         web.write_report_gallery, input.records, input.thumbnails, Path(output[0])
+    )
+    run_in_thread(write, log[0], output[0])
+
+
+def partition_file_job(input, output, params, log):
+    write = functools.partial(
+        partitions.write_partition_file,
+        input.records,
+        params.orphans,
+        Path(output[0]),
     )
     run_in_thread(write, log[0], output[0])
