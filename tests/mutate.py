@@ -76,8 +76,8 @@ MUTATIONS = [
         "tests/test_workflow_robustness.py::test_kill_9_mid_write_then_a_plain_rerun_completes",
     ),
     Mutation(
-        "stale-part-cleanup", "a rerun removes a killed run's .part files", "rules/summary.smk",
-        'for pattern in (".*.part", "cache/*/.*.part", "report/.*.part"):', "for pattern in ():",
+        "stale-part-cleanup", "a rerun removes a killed run's .part files", "rules/housekeeping.smk",
+        '        "cache/*/.*.part",\n', "",
         "tests/test_workflow_robustness.py::test_kill_9_mid_write_then_a_plain_rerun_completes",
     ),
     Mutation(
@@ -101,7 +101,7 @@ MUTATIONS = [
         "tests/test_imageops.py::test_planning_and_decoding_agree_on_the_upright_image",
     ),
     Mutation(
-        "run-lock", "a second run in the same folder is refused", "rules/summary.smk",
+        "run-lock", "a second run in the same folder is refused", "rules/housekeeping.smk",
         "fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)", "fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)",
         "tests/test_workflow_robustness.py::test_a_second_run_in_the_same_folder_is_refused",
     ),
@@ -206,6 +206,16 @@ MUTATIONS = [
         "placeholder-style", "an opaque image's box shows its placeholder until it loads", "scripts/web.py",
         "    if not record.opaque or not record.color:\n", "    if True:\n",
         "tests/test_workflow_web.py::test_opaque_sources_get_a_placeholder_behind_their_image_and_transparent_ones_do_not",
+    ),
+    Mutation(
+        "partition-filter", "a partition's run builds only its own sources", "rules/common.smk",
+        "    return PARTITION is None or partition_of(stem, PARTITIONS) == PARTITION\n", "    return True\n",
+        "tests/test_workflow_partitions.py::test_a_partitioned_run_makes_the_same_files_as_one_dag",
+    ),
+    Mutation(
+        "partition-restore", "a deleted variant is restored by a partitioned run", "rules/partitions.smk",
+        "        missing=missing_in_partition,\n", "",
+        "tests/test_workflow_partitions.py::test_a_deleted_variant_is_restored",
     ),
 ]
 

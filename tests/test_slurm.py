@@ -77,3 +77,20 @@ def test_the_jobstep_executor_still_drops_slurm_conf_and_the_upstream_patch_keep
     shutil.copytree(package, tmp_path / package.name, ignore=shutil.ignore_patterns("__pycache__"))
     apply_upstream_patch(tmp_path, "jobstep-keep-slurm-conf.patch")
     assert '"SLURM_CONF",' in (tmp_path / package.name / "__init__.py").read_text()
+
+
+def test_the_slurm_plugin_still_backs_off_by_10_s_and_the_upstream_patch_makes_it_a_setting(tmp_path):
+    """Why a short cluster build waits: after each round of status checks with
+    no finished job, the plugin waits 10 s longer (docs/scaling.md). When a
+    release makes that a setting, this fails: use it in profiles/slurm."""
+    import snakemake_executor_plugin_slurm as plugin
+
+    package = Path(plugin.__file__).parent
+    source = Path(plugin.__file__).read_text()
+    assert "self.next_seconds_between_status_checks + 10," in source
+    assert "status_check_backoff" not in source
+    shutil.copytree(package, tmp_path / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+    apply_upstream_patch(tmp_path, "slurm-status-check-backoff.patch")
+    patched = (tmp_path / package.name / "__init__.py").read_text()
+    assert "status_check_backoff_seconds: Optional[int] = field(" in patched
+    assert "self.next_seconds_between_status_checks + backoff," in patched
