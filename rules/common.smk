@@ -116,8 +116,10 @@ PARTITIONS = config["partitions"]
 PARTITION = config["partition"]
 PARTITIONED = PARTITIONS > 0 and PARTITION is None
 PARTITION_FOLDER = BUILD_DIR / "partitions"
-# What a partition's run writes: its published records and its orphans.
+# What a partition's run writes: its published records and its orphans, and
+# an index of the files they name (scripts/partitions.py).
 PARTITION_RECORDS_PATTERN = str(PARTITION_FOLDER / "{partition}" / "records.json")
+PARTITION_INDEX_PATTERN = str(PARTITION_FOLDER / "{partition}" / "files.txt")
 
 
 def storage_prefix():

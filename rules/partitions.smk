@@ -33,12 +33,13 @@ rule build_partition:
     partition's sources, with every core this job has, and this run's
     deployment methods (its process jobs have their conda env; this job runs
     Snakemake itself, in the environment Snakemake runs in). Its partition
-    file is the job's output."""
+    file and index are the job's outputs."""
     input:
         sources=partition_sources,
         config=PARTITION_CONFIG,
     output:
-        PARTITION_FILE_PATTERN,
+        records=PARTITION_FILE_PATTERN,
+        index=PARTITION_INDEX_FILE_PATTERN,
     log:
         LOG_DIR / "build_partition" / "{partition}.log",
     threads: workflow.cores
@@ -49,6 +50,7 @@ rule build_partition:
         snakefile=SNAKEFILE,
         partitions=PARTITIONS,
         records=PARTITION_RECORDS_PATTERN,
+        index=PARTITION_INDEX_PATTERN,
         missing=missing_in_partition,
         code=WORKFLOW_CODE,
         deployment=deployment_options(),
@@ -58,7 +60,8 @@ rule build_partition:
         " --configfile {input.config:q}"
         " --config partitions={params.partitions} partition={wildcards.partition}"
         " > {log:q} 2>&1"
-        " && cp {params.records:q} {output:q}"
+        " && cp {params.records:q} {output.records:q}"
+        " && cp {params.index:q} {output.index:q}"
 
 
 rule merge_partitions:

@@ -145,6 +145,9 @@ def web_files():
     gallery; in a partition's run, its partition file instead, which the
     partitioned run merges into them (rules/partitions.smk)."""
     if PARTITION is not None:
-        return [PARTITION_RECORDS_PATTERN.format(partition=PARTITION)]
+        return [
+            pattern.format(partition=PARTITION)
+            for pattern in (PARTITION_RECORDS_PATTERN, PARTITION_INDEX_PATTERN)
+        ]
     gallery = [GALLERY] if config["web"]["gallery"] else []
     return [MANIFEST, *gallery, SIZE_REPORT, REPORT_GALLERY]

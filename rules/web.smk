@@ -106,12 +106,13 @@ rule report_gallery:
 
 
 rule partition_file:
-    """A partition's run: its published records and its orphans, in one file
-    that the partitioned run merges (rules/partitions.smk)."""
+    """A partition's run: its published records and its orphans, which the
+    partitioned run merges (rules/partitions.smk), and their index."""
     input:
         records=published_records,
     output:
-        PARTITION_RECORDS_PATTERN,
+        records=PARTITION_RECORDS_PATTERN,
+        index=PARTITION_INDEX_PATTERN,
     log:
         LOG_DIR / "partition_file" / "{partition}.log",
     params:

@@ -1,10 +1,12 @@
 """Partitioned runs: what a partition's run hands over, and the merge.
 
 With ``partitions`` N > 0 (rules/partitions.smk), each partition's run writes
-one JSON file, its *partition file*: the records of its published sources and
-the orphaned variants among its stems (``write_partition_file``). The
-partitioned run checks that the files those records list are still there
-(``missing_files``) and merges every partition file into the manifest, the
+two files (``write_partition_file``): its *partition file*, JSON, with the
+records of its published sources and the orphaned variants among its stems,
+and its *index*, a few bytes a file: the names of the files those records
+list, and of the orphans. On every run, the partitioned run reads the indexes
+only, to find deleted files (``missing_files``) and orphans; when a
+partition changed, it merges every partition file into the manifest, the
 size report and the gallery (``merge_partitions``), the same files a run of
 one DAG writes from the same records.
 """
@@ -52,19 +54,42 @@ def expected_files(records: Iterable[SourceRecord]) -> list[str]:
     return names
 
 
-def missing_files(records: Iterable[SourceRecord], present: set[str]) -> list[str]:
-    """The files of ``expected_files`` not in ``present`` (names relative to
-    the output folder), sorted."""
-    return sorted(name for name in expected_files(records) if name not in present)
+def partition_index_text(records: Iterable[SourceRecord], orphans: Iterable[str]) -> str:
+    """A partition's index: a line ``file NAME`` for each of ``expected_files``
+    and ``orphan NAME`` for each orphan."""
+    lines = [f"file {name}" for name in expected_files(sorted(records, key=lambda r: r.stem))]
+    lines += [f"orphan {name}" for name in sorted(orphans)]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def read_partition_index(path: Path) -> tuple[list[str], list[str]]:
+    """The files and the orphans a partition's index names."""
+    files, orphans = [], []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        kind, _, name = line.partition(" ")
+        if kind == "file":
+            files.append(name)
+        elif kind == "orphan":
+            orphans.append(name)
+        else:
+            msg = f"{path}: not a partition index line: {line!r}"
+            raise ValueError(msg)
+    return files, orphans
+
+
+def missing_files(names: Iterable[str], present: set[str]) -> list[str]:
+    """The ``names`` (relative to the output folder) not in ``present``, sorted."""
+    return sorted(name for name in names if name not in present)
 
 
 # The writers: plain paths in, files out, and the line the job logs.
 
 
-def write_partition_file(record_paths: Sequence[Path], orphans: Sequence[str], output: Path) -> str:
+def write_partition_file(record_paths: Sequence[Path], orphans: Sequence[str], output: Path, index: Path) -> str:
     records = read_records(record_paths)
     write_text(output, partition_file_text(records, orphans))
-    return f"wrote {output}: {len(records)} sources, {len(orphans)} orphans"
+    write_text(index, partition_index_text(records, orphans))
+    return f"wrote {output} and {index.name}: {len(records)} sources, {len(orphans)} orphans"
 
 
 def merge_partitions(

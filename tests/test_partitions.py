@@ -55,7 +55,21 @@ def test_expected_files_are_the_variants_dropped_ones_and_the_snippet():
     ],
 )
 def test_missing_files(present, missing):
-    assert partitions.missing_files([record("a")], present) == missing
+    assert partitions.missing_files(partitions.expected_files([record("a")]), present) == missing
+
+
+def test_an_index_names_the_files_and_the_orphans(tmp_path):
+    path = tmp_path / "0.files"
+    path.write_text(partitions.partition_index_text([record("a", widths=(40,))], ["z_1x1.png", "y_1x1.png"]))
+    assert path.read_text() == "file a_40x20.webp\nfile html/a.html\norphan y_1x1.png\norphan z_1x1.png\n"
+    assert partitions.read_partition_index(path) == (["a_40x20.webp", "html/a.html"], ["y_1x1.png", "z_1x1.png"])
+
+
+def test_an_index_with_a_foreign_line_is_refused(tmp_path):
+    path = tmp_path / "0.files"
+    path.write_text("file a.png\nsomething else\n")
+    with pytest.raises(ValueError, match="0.files: not a partition index line: 'something else'"):
+        partitions.read_partition_index(path)
 
 
 def test_the_merge_equals_the_web_files_of_the_same_records(tmp_path):
@@ -84,7 +98,9 @@ def test_write_partition_file_reads_the_records_it_is_given(tmp_path):
         path = tmp_path / f"{stem}.record.json"
         path.write_text(json.dumps(asdict(record(stem))))
         paths.append(path)
-    line = partitions.write_partition_file(paths, ["x_1x1.png"], tmp_path / "out.json")
+    line = partitions.write_partition_file(paths, ["x_1x1.png"], tmp_path / "out.json", tmp_path / "out.files")
     assert line.endswith("2 sources, 1 orphans")
     records, orphans = partitions.read_partition_file(tmp_path / "out.json")
     assert [r.stem for r in records] == ["a", "b"] and orphans == ["x_1x1.png"]
+    files, orphans = partitions.read_partition_index(tmp_path / "out.files")
+    assert files == partitions.expected_files(records) and orphans == ["x_1x1.png"]

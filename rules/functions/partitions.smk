@@ -7,7 +7,7 @@ import shlex
 import yaml
 
 from scripts.joblog import run_in_thread
-from scripts.partitions import merge_partitions, missing_files, read_partition_file
+from scripts.partitions import merge_partitions, missing_files, read_partition_index
 from scripts.plan import file_names, partition_of, probe_size
 from scripts.web import write_text
 from scripts.snakemake_compat import (
@@ -26,6 +26,7 @@ from scripts.summary import (
 )
 
 PARTITION_FILE_PATTERN = str(PARTITION_FOLDER / "{partition}.json")
+PARTITION_INDEX_FILE_PATTERN = str(PARTITION_FOLDER / "{partition}.files")
 PARTITION_CONFIG = PARTITION_FOLDER / "config.yaml"
 PARTITION_IDS = range(PARTITIONS)
 SNAKEFILE = os.path.relpath(workflow.main_snakefile)
@@ -103,12 +104,12 @@ def missing_in_partition(wildcards):
     missing, the partition's run restores it. The next run then sees none
     missing, a changed param, and runs the partition once more (a no-op for
     its jobs: docs/scaling.md)."""
-    path = Path(PARTITION_FILE_PATTERN.format(partition=wildcards.partition))
+    path = Path(PARTITION_INDEX_FILE_PATTERN.format(partition=wildcards.partition))
     try:
-        records, _ = read_partition_file(path)
+        files, _ = read_partition_index(path)
     except (OSError, ValueError):
         return ""
-    missing = missing_files(records, output_file_names())
+    missing = missing_files(files, output_file_names())
     if not missing:
         return ""
     return hashlib.sha256("\n".join(missing).encode()).hexdigest()[:16]
@@ -145,9 +146,12 @@ def partition_files(wildcards):
 
 
 def partition_targets(wildcards):
-    """The input of `all` in a partitioned run: every partition's file and the
-    merged web files."""
-    return partition_files(wildcards) + merged_web_files()
+    """The input of `all` in a partitioned run: every partition's file and
+    index, and the merged web files."""
+    indexes = [
+        PARTITION_INDEX_FILE_PATTERN.format(partition=p) for p in sources_by_partition()
+    ]
+    return partition_files(wildcards) + indexes + merged_web_files()
 
 
 def merged_web_files():
@@ -206,9 +210,9 @@ def print_partition_end(failed_run=False):
     }
     orphans = []
     for partition in PARTITION_IDS:
-        path = Path(PARTITION_FILE_PATTERN.format(partition=partition))
+        path = Path(PARTITION_INDEX_FILE_PATTERN.format(partition=partition))
         if path.exists():
-            orphans += read_partition_file(path)[1]
+            orphans += read_partition_index(path)[1]
     # A partition file's orphans may since have been removed (remove_orphans).
     orphans = [name for name in orphans if (OUTPUT_DIR / name).exists()]
     say(

@@ -106,6 +106,7 @@ def partition_file_job(input, output, params, log):
         partitions.write_partition_file,
         input.records,
         params.orphans,
-        Path(output[0]),
+        Path(output.records),
+        Path(output.index),
     )
-    run_in_thread(write, log[0], output[0])
+    run_in_thread(write, log[0], output.records)
