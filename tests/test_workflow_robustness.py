@@ -238,14 +238,14 @@ os.replace = replace
 """
 
 
-def start_gated_run(workflow, gate, gated_file):
+def start_gated_run(workflow, gate, gated_file, *args):
     """A run whose write of ``gated_file`` waits at its rename; its output goes to a file."""
     gate.mkdir()
     (gate / "sitecustomize.py").write_text(GATED_RENAME)
     env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate), "TEST_GATE_FILE": gated_file}
     with open(gate / "output.log", "wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "snakemake", "--cores", "2"],
+            [sys.executable, "-m", "snakemake", "--cores", "2", *args],
             cwd=workflow.root, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -319,6 +319,41 @@ def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, 
     leftovers = [p.name for p in workflow.results.rglob(".*.part")]
     assert leftovers == []
     assert list(private_tmpdir.iterdir()) == []  # not even the killed run's temporary folder
+
+
+def test_kill_9_of_a_partitioned_run_then_a_plain_rerun_completes(gated_sources, tmp_path, private_tmpdir):
+    """The partitioned run and its partitions' runs, killed together while a
+    partition's run writes a variant; the next partitioned run completes."""
+    workflow = gated_sources
+    gate = tmp_path / "gate"
+    partitioned = ("--config", "partitions=2")
+    run = start_gated_run(workflow, gate, "gate_800x534.png", *partitioned)
+    try:
+        wait_for(lambda: (gate / "entered").exists(), "write of a gate file", run)
+        partial = Path(workflow.root, (gate / "entered").read_text())
+        assert partial.exists(), "the killed write had a .part file"
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 30
+        while live_members(run.pid):
+            assert time.monotonic() < deadline, f"the killed run's processes live on: {live_members(run.pid)}"
+            time.sleep(0.01)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    done = workflow.run(*partitioned)
+    assert "Built 2 partition(s)" in done.stderr or "Built 1 partition(s)" in done.stderr
+    expected = expected_outputs([f"img{i}" for i in range(4)] + ["gate"])
+    assert set(workflow.outputs()) == expected
+    for name in expected:
+        with Image.open(workflow.results / name) as im:
+            im.load()  # raises on a truncated file
+    assert not partial.exists()
+    assert [p.name for p in workflow.results.rglob(".*.part")] == []
+    manifest = json.loads((workflow.results / "manifest.json").read_text())
+    assert sorted(manifest["sources"]) == ["gate", "img0", "img1", "img2", "img3"]
+    assert "Nothing to build: every partition is up to date." in workflow.run(*partitioned).stderr
 
 
 def test_a_second_run_in_the_same_folder_is_refused(gated_sources, tmp_path):
