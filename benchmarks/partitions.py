@@ -12,7 +12,7 @@ peak memory of the largest process of the run):
 - the dry run (`-n`) before anything is built (with --plan-only, only that);
 - the full build;
 - the no-op rerun, and the dry run after the build;
-- a rerun after one source's content changed.
+- a rerun after one source's content changed, and after one source was added.
 
 With --one-dag, the same dry run and no-op are measured without partitions
 (the build is then made again, in one DAG), for comparison.
@@ -73,6 +73,9 @@ def main() -> int:
         Image.new("RGB", (4096, 8), (200, 10, 10)).save(changed, quality=80)
         wall, mb, _ = measure(snakemake(*partitioned), workdir)
         row("rerun after one changed source", wall, mb)
+        Image.new("RGB", (4096, 8), (10, 200, 10)).save(workdir / "input_images" / "added.jpg", quality=80)
+        wall, mb, _ = measure(snakemake(*partitioned), workdir)
+        row("rerun after one added source", wall, mb)
         if args.one_dag:
             row("one DAG: dry run (all up to date)", *repeated(snakemake("-n"), workdir, args.repeats))
             wall, mb, _ = measure(snakemake(), workdir)

@@ -135,7 +135,7 @@ def check_partitions():
     """Stop before any job if `partition` and `partitions` do not fit together,
     or partitions are asked for where they do not work (URL sources, object
     storage: a partition's run needs the sources in a local folder)."""
-    if PARTITION is not None and PARTITION >= max(PARTITIONS, 1):
+    if PARTITION is not None and PARTITION >= PARTITIONS:
         raise WorkflowError(
             f"{config_origin(['partition'])}: invalid value for 'partition': "
             f"{PARTITION} is not below partitions ({PARTITIONS})"

@@ -135,3 +135,9 @@ def test_a_partitioned_dry_run_lists_the_partitions_and_writes_nothing(workflow)
     done = workflow.run("-n", *PARTITIONED)
     assert "-> 2 partition(s) would build." in done.stderr
     assert not workflow.results.exists()
+
+
+def test_a_partition_without_partitions_is_refused(workflow):
+    done = workflow.run("--config", "partition=0", check=False)
+    assert done.returncode != 0
+    assert "--config: invalid value for 'partition': 0 is not below partitions (0)" in done.stderr

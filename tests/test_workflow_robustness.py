@@ -354,6 +354,7 @@ def test_kill_9_of_a_partitioned_run_then_a_plain_rerun_completes(gated_sources,
     manifest = json.loads((workflow.results / "manifest.json").read_text())
     assert sorted(manifest["sources"]) == ["gate", "img0", "img1", "img2", "img3"]
     assert "Nothing to build: every partition is up to date." in workflow.run(*partitioned).stderr
+    assert list(private_tmpdir.iterdir()) == []  # the killed runs' temporary folders too
 
 
 def test_a_second_run_in_the_same_folder_is_refused(gated_sources, tmp_path):

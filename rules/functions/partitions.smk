@@ -9,7 +9,6 @@ import yaml
 from scripts.joblog import run_in_thread
 from scripts.partitions import merge_partitions, missing_files, read_partition_index
 from scripts.plan import file_names, partition_of, probe_size
-from scripts.web import write_text
 from scripts.snakemake_compat import (
     failed_jobs,
     finished_jobs,
@@ -24,6 +23,7 @@ from scripts.summary import (
     partition_end_lines,
     partition_start_lines,
 )
+from scripts.web import write_text
 
 PARTITION_FILE_PATTERN = str(PARTITION_FOLDER / "{partition}.json")
 PARTITION_INDEX_FILE_PATTERN = str(PARTITION_FOLDER / "{partition}.files")
@@ -159,7 +159,7 @@ def merged_web_files():
     return [MANIFEST, SIZE_REPORT, *gallery]
 
 
-# The bodies of the run: jobs.
+# The bodies of the run: jobs, in threads of Snakemake's process.
 def partition_config_job(params, output, log):
     def write():
         text = yaml.safe_dump(params.config, sort_keys=True, allow_unicode=True)
