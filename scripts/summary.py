@@ -37,12 +37,19 @@ def start_lines(
     cluster_jobs: int | None = None,
 ) -> list[str]:
     """What the run is about to do."""
-    verb = "would build" if dry_run else "to build"
     return [
-        f"--- Mode: {describe_mode(cores, cluster_jobs)}{' (dry run)' if dry_run else ''} ---",
+        mode_line(cores, dry_run, cluster_jobs),
         f"Found {sources_found} source(s) in '{input_dir}'.",
-        f"-> {sources_to_process} source(s) to process, {targets_to_build} target(s) {verb}.",
+        f"-> {sources_to_process} source(s) to process, {targets_to_build} target(s) {build_verb(dry_run)}.",
     ]
+
+
+def mode_line(cores: int, dry_run: bool = False, cluster_jobs: int | None = None) -> str:
+    return f"--- Mode: {describe_mode(cores, cluster_jobs)}{' (dry run)' if dry_run else ''} ---"
+
+
+def build_verb(dry_run: bool) -> str:
+    return "would build" if dry_run else "to build"
 
 
 def end_lines(
@@ -116,11 +123,10 @@ def partition_start_lines(
     cluster_jobs: int | None = None,
 ) -> list[str]:
     """What a partitioned run is about to do."""
-    verb = "would build" if dry_run else "to build"
     return [
-        f"--- Mode: {describe_mode(cores, cluster_jobs)}{' (dry run)' if dry_run else ''} ---",
+        mode_line(cores, dry_run, cluster_jobs),
         f"Found {sources_found} source(s) in '{input_dir}', in {partitions} partition(s).",
-        f"-> {partitions_to_build} partition(s) {verb}.",
+        f"-> {partitions_to_build} partition(s) {build_verb(dry_run)}.",
     ]
 
 

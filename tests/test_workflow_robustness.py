@@ -259,6 +259,28 @@ def wait_for(condition, what, run, timeout=120):
         time.sleep(0.01)
 
 
+def kill_the_whole_run(run):
+    """SIGKILL ``run``'s process group, and wait until none of it is alive."""
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 30
+    while live_members(run.pid):
+        assert time.monotonic() < deadline, f"the killed run's processes live on: {live_members(run.pid)}"
+        time.sleep(0.01)
+
+
+def assert_every_output_whole(workflow, partial):
+    """Every variant of the gated sources is there and decodes, and neither the
+    killed write's .part file nor any other is left."""
+    expected = expected_outputs([f"img{i}" for i in range(4)] + ["gate"])
+    assert set(workflow.outputs()) == expected
+    for name in expected:
+        with Image.open(workflow.results / name) as im:
+            im.load()  # raises on a truncated file
+    assert not partial.exists()
+    assert [p.name for p in workflow.results.rglob(".*.part")] == []
+
+
 def live_members(group: int) -> list[int]:
     """Processes of a process group that have not exited (zombies do not count)."""
     members = []
@@ -298,26 +320,14 @@ def test_kill_9_mid_write_then_a_plain_rerun_completes(gated_sources, tmp_path, 
         assert partial.exists(), "the killed write had a .part file"
         if gated_file.endswith("L1.raster"):
             assert (workflow.build / "cache" / "gate" / "L0.raster").exists(), "the killed job had an output in place"
-        os.killpg(run.pid, signal.SIGKILL)
-        run.wait()
-        deadline = time.monotonic() + 30
-        while live_members(run.pid):
-            assert time.monotonic() < deadline, f"the killed run's processes live on: {live_members(run.pid)}"
-            time.sleep(0.01)
+        kill_the_whole_run(run)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
     done = workflow.run()
     assert "Built" in done.stderr
-    expected = expected_outputs([f"img{i}" for i in range(4)] + ["gate"])
-    assert set(workflow.outputs()) == expected
-    for name in expected:
-        with Image.open(workflow.results / name) as im:
-            im.load()  # raises on a truncated file
-    assert not partial.exists()
-    leftovers = [p.name for p in workflow.results.rglob(".*.part")]
-    assert leftovers == []
+    assert_every_output_whole(workflow, partial)
     assert list(private_tmpdir.iterdir()) == []  # not even the killed run's temporary folder
 
 
@@ -332,25 +342,14 @@ def test_kill_9_of_a_partitioned_run_then_a_plain_rerun_completes(gated_sources,
         wait_for(lambda: (gate / "entered").exists(), "write of a gate file", run)
         partial = Path(workflow.root, (gate / "entered").read_text())
         assert partial.exists(), "the killed write had a .part file"
-        os.killpg(run.pid, signal.SIGKILL)
-        run.wait()
-        deadline = time.monotonic() + 30
-        while live_members(run.pid):
-            assert time.monotonic() < deadline, f"the killed run's processes live on: {live_members(run.pid)}"
-            time.sleep(0.01)
+        kill_the_whole_run(run)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
     done = workflow.run(*partitioned)
     assert "Built 2 partition(s)" in done.stderr or "Built 1 partition(s)" in done.stderr
-    expected = expected_outputs([f"img{i}" for i in range(4)] + ["gate"])
-    assert set(workflow.outputs()) == expected
-    for name in expected:
-        with Image.open(workflow.results / name) as im:
-            im.load()  # raises on a truncated file
-    assert not partial.exists()
-    assert [p.name for p in workflow.results.rglob(".*.part")] == []
+    assert_every_output_whole(workflow, partial)
     manifest = json.loads((workflow.results / "manifest.json").read_text())
     assert sorted(manifest["sources"]) == ["gate", "img0", "img1", "img2", "img3"]
     assert "Nothing to build: every partition is up to date." in workflow.run(*partitioned).stderr
