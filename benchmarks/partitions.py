@@ -12,6 +12,8 @@ peak memory of the largest process of the run):
 - the dry run (`-n`) before anything is built (with --plan-only, only that);
 - the full build;
 - the no-op rerun, and the dry run after the build;
+- the run of one partition alone (`--config partition=0`), a no-op too: what
+  the partitioned run pays for each partition it runs;
 - a rerun after one source's content changed, and after one source was added.
 
 With --one-dag, the same dry run and no-op are measured without partitions
@@ -69,6 +71,8 @@ def main() -> int:
         row(f"full build ({cpu / targets:.3f} busy CPU-s a target)", wall, mb)
         row("no-op rerun", *repeated(snakemake(*partitioned), workdir, args.repeats))
         row("dry run after the build", *repeated(snakemake("-n", *partitioned), workdir, args.repeats))
+        own_run = ("--config", f"partitions={args.partitions}", "partition=0")
+        row("partition 0's own run, a no-op", *repeated(snakemake(*own_run), workdir, args.repeats))
         changed = workdir / "input_images" / "small00000.jpg"
         Image.new("RGB", (4096, 8), (200, 10, 10)).save(changed, quality=80)
         wall, mb, _ = measure(snakemake(*partitioned), workdir)
