@@ -126,6 +126,19 @@ class Workflow:
         return stat.st_ino, stat.st_mtime_ns
 
 
+def planned_resources(dry_run: str) -> dict[tuple[str, str], dict[str, str]]:
+    """(rule, first output) -> the resources Snakemake plans for that job, from a dry run."""
+    planned, rule, output = {}, None, None
+    for line in dry_run.splitlines():
+        if line.startswith("rule "):
+            rule, output = line[5:].rstrip(":"), None
+        elif line.startswith("    output: ") and rule:
+            output = line.split(": ", 1)[1].split(", ")[0]
+        elif line.startswith("    resources: ") and rule:
+            planned[rule, output] = dict(item.split("=", 1) for item in line.split(": ", 1)[1].split(", "))
+    return planned
+
+
 def apply_upstream_patch(folder: Path, patch: str) -> None:
     """``git apply`` docs/upstream/``patch`` in ``folder``, a copy of the code it patches."""
     subprocess.run(["git", "init", "-q"], cwd=folder, check=True)

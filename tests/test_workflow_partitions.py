@@ -6,11 +6,12 @@ With partitions=2, alpha and gamma are in partition 0 and beta in partition 1
 """
 
 import filecmp
+import math
 import json
 
 import pytest
 
-from conftest import Workflow, changed, make_image
+from conftest import Workflow, changed, make_image, planned_resources
 
 PARTITIONED = ("--config", "partitions=2")
 
@@ -141,3 +142,15 @@ def test_a_partition_without_partitions_is_refused(workflow):
     done = workflow.run("--config", "partition=0", check=False)
     assert done.returncode != 0
     assert "--config: invalid value for 'partition': 0 is not below partitions (0)" in done.stderr
+
+
+def test_each_partition_job_declares_memory_and_minutes_from_its_sources(workflow):
+    # 500 MB, 0.6 MB a source and 12 MB a megapixel of the largest source for
+    # each of the job's 2 threads; 10 minutes and one CPU-second a target over
+    # its threads (rules/functions/partitions.smk).
+    make_image(workflow.inputs / "alpha.png", (4000, 3000))  # partition 0, 12 megapixels
+    make_image(workflow.inputs / "beta.png", (30, 60))  # partition 1
+    planned = planned_resources(workflow.run("-n", "--logger-brief-jobs", *PARTITIONED).stdout)
+    first, second = planned["build_partition", "build/partitions/0.json"], planned["build_partition", "build/partitions/1.json"]
+    assert (first["mem_mb"], first["runtime"]) == (str(math.ceil(500 + 0.6 + 12 * 12 * 2)), "11")
+    assert (second["mem_mb"], second["runtime"]) == (str(math.ceil(500 + 0.6 + 12 * 0.0018 * 2)), "11")

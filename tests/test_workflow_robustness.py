@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms
 
-from conftest import job_environment, make_image
+from conftest import job_environment, make_image, planned_resources
 
 
 def build_log(done: subprocess.CompletedProcess) -> str:
@@ -603,19 +603,6 @@ def test_local_runs_cap_job_memory_to_the_machine_unless_told(workflow):
     told = workflow.run("--resources", "mem_mb=4000")
     assert "Memory: jobs share at most" not in told.stderr
     assert "photo_40x20.png" in workflow.outputs()
-
-
-def planned_resources(dry_run: str) -> dict[tuple[str, str], dict[str, str]]:
-    """(rule, first output) -> the resources Snakemake plans for that job, from a dry run."""
-    planned, rule, output = {}, None, None
-    for line in dry_run.splitlines():
-        if line.startswith("rule "):
-            rule, output = line[5:].rstrip(":"), None
-        elif line.startswith("    output: ") and rule:
-            output = line.split(": ", 1)[1].split(", ")[0]
-        elif line.startswith("    resources: ") and rule:
-            planned[rule, output] = dict(item.split("=", 1) for item in line.split(": ", 1)[1].split(", "))
-    return planned
 
 
 def test_each_job_declares_memory_and_minutes_from_the_pixels_it_reads(workflow):
