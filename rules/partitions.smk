@@ -86,6 +86,7 @@ if workflow.exec_mode == ExecMode.DEFAULT:
 
 onstart:
     acquire_run_lock()
+    schedule_one_reevaluation_at_a_time()
     print_partition_start()
     remove_stale_partial_files()
     remove_temp_folder_of_killed_run()

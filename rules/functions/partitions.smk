@@ -15,6 +15,7 @@ from scripts.snakemake_compat import (
     is_build,
     jobs_of,
     pending_jobs,
+    schedule_one_reevaluation_at_a_time,
 )
 from scripts.summary import (
     ORPHAN_HINT,
