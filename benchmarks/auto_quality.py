@@ -38,6 +38,7 @@ from ssimulacra2_small import mirror_tiled  # noqa: E402
 
 from scripts.formats import FORMATS  # noqa: E402
 from scripts.imageops import pillow_save_options  # noqa: E402
+from scripts.ssimulacra2 import ssimulacra2 as vectorised_ssimulacra2  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,16 +50,26 @@ def encode(im: Image.Image, fmt: str, options: dict, quality: int) -> bytes:
 
 
 class Scorer:
-    def __init__(self, folder: Path):
+    """SSIMULACRA2 of an encoding against the current reference, both
+    mirror-tiled to full scale: by the ``ssimulacra2`` package (through PNG
+    files, as it reads them), or by scripts/ssimulacra2.py (in memory)."""
+
+    def __init__(self, folder: Path, metric: str = "package"):
         self.ref, self.dist = folder / "ref.png", folder / "dist.png"
+        self.metric = metric
         self.count = 0
 
     def reference(self, im: Image.Image) -> None:
-        mirror_tiled(im).save(self.ref)
+        self.ref_image = mirror_tiled(im)
+        if self.metric == "package":
+            self.ref_image.save(self.ref)
 
     def __call__(self, data: bytes) -> float:
         self.count += 1
-        mirror_tiled(Image.open(io.BytesIO(data)).convert("RGB")).save(self.dist)
+        distorted = mirror_tiled(Image.open(io.BytesIO(data)).convert("RGB"))
+        if self.metric == "vectorised":
+            return vectorised_ssimulacra2(self.ref_image, distorted)
+        distorted.save(self.dist)
         return package.compute_ssimulacra2(str(self.ref), str(self.dist))
 
 
@@ -110,11 +121,15 @@ def main() -> int:
         "--search", choices=["bisect", "secant"], default="bisect",
         help="bisection over 1-100, or secant steps from the fixed quality",
     )
+    parser.add_argument(
+        "--metric", choices=["package", "vectorised"], default="package",
+        help="the ssimulacra2 package, or scripts/ssimulacra2.py (closer to libjxl's tool, and faster)",
+    )
     args = parser.parse_args()
     encoders = yaml.safe_load((ROOT / "config.yaml").read_text())["encoders"]
     sources = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".jpg", ".png"))
     with tempfile.TemporaryDirectory() as tmp:
-        scorer = Scorer(Path(tmp))
+        scorer = Scorer(Path(tmp), args.metric)
         references = []
         for source in sources:
             with Image.open(source) as opened:
