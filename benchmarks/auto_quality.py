@@ -10,7 +10,9 @@ a side when smaller: benchmarks/ssimulacra2_small.py). The target is the 10th
 percentile of those scores, per format. Then, for each variant, a bisection
 finds the lowest quality whose score reaches the target (--search secant:
 steps from the fixed quality along the line through the last two scores,
-then confirms the boundary). Prints, per format,
+then confirms the boundary; --search predict: a line through the fixed
+quality's score and one 10 away predicts the quality, which is scored and
+raised until it passes). Prints, per format,
 the target, the fixed and searched bytes and their ratio, the worst searched
 score, the encodes and scores a search took, and its time against the fixed
 encode's. This measures what an ``auto`` quality could give (issue 24),
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import statistics
 import sys
 import tempfile
@@ -112,14 +115,32 @@ def secant_quality(score_at, target: float, start: int, low: int = 1, high: int 
         guess = min(q_hi - 1, max(q_lo + 1, guess))
 
 
+def predicted_quality(score_at, target: float, start: int, low: int = 1, high: int = 100) -> int:
+    """A quality that reaches ``target``, not proven the lowest: from the fixed
+    quality ``start`` (whose score a build has anyway) and one quality 10
+    away, the line through their scores predicts where the target is
+    crossed; the prediction is scored, and raised one step at a time until
+    it passes. Two or three scores beyond the fixed one, where the secant
+    search confirms the boundary with more."""
+    first = score_at(start)
+    other = max(low, min(high, start - 10 if first >= target else start + 10))
+    second = score_at(other)
+    slope = (first - second) / (start - other) if second != first else 0.0
+    guess = start + (target - first) / slope if slope > 0 else start
+    quality = max(low, min(high, math.ceil(guess)))
+    while quality < high and score_at(quality) < target:
+        quality += 1
+    return quality
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--widths", type=int, nargs="+", default=[480, 768, 992])
     parser.add_argument("--formats", nargs="+", default=["webp", "jpeg", "avif"])
     parser.add_argument(
-        "--search", choices=["bisect", "secant"], default="bisect",
-        help="bisection over 1-100, or secant steps from the fixed quality",
+        "--search", choices=["bisect", "secant", "predict"], default="bisect",
+        help="bisection over 1-100, secant steps from the fixed quality, or a prediction from two scores, raised until it passes",
     )
     parser.add_argument(
         "--metric", choices=["package", "vectorised"], default="package",
@@ -166,6 +187,8 @@ def main() -> int:
 
                 if args.search == "secant":
                     quality = secant_quality(score_at, target, fixed_quality)
+                elif args.search == "predict":
+                    quality = predicted_quality(score_at, target, fixed_quality)
                 else:
                     quality = lowest_quality(score_at, target)
                 score_at(quality)
