@@ -26,9 +26,10 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT))
 
-from ssimulacra2_small import mirror_tiled  # noqa: E402
+from scripts.ssimulacra2 import mirror_tiled  # noqa: E402
+
 
 REFERENCE = ROOT / "tests" / "data" / "ssimulacra2_reference.json"
 PHOTOS = ("storm.jpg", "goldfish.png", "twowings.jpg")

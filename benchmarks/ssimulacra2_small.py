@@ -18,26 +18,15 @@ from __future__ import annotations
 import argparse
 import io
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
-#: The side under which an image loses a scale: 8 px at the 6th scale, 1/32.
-FULL_SCALES_SIDE = 8 * 2**5
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def mirror_tiled(im: Image.Image, side: int = FULL_SCALES_SIDE) -> Image.Image:
-    """``im`` extended by mirrored copies of itself until both sides reach ``side``."""
-    while im.width < side or im.height < side:
-        wide = im.width < side
-        tiled = Image.new(im.mode, (im.width * (2 if wide else 1), im.height * (1 if wide else 2)))
-        tiled.paste(im, (0, 0))
-        mirrored = ImageOps.mirror(im) if wide else ImageOps.flip(im)
-        tiled.paste(mirrored, (im.width, 0) if wide else (0, im.height))
-        im = tiled
-    return im
-
+from scripts.ssimulacra2 import mirror_tiled  # noqa: E402
 
 def tool_score(tool: str, reference: Path, distorted: Path) -> float:
     out = subprocess.run([tool, str(reference), str(distorted)], capture_output=True, text=True, check=True)

@@ -16,7 +16,7 @@ import pytest
 from ssimulacra2 import ssimulacra2 as package
 
 from benchmarks.ssimulacra2_reference import REFERENCE, pairs
-from benchmarks.ssimulacra2_small import FULL_SCALES_SIDE, mirror_tiled
+from scripts.ssimulacra2 import FULL_SCALES_SIDE, mirror_tiled
 from scripts.ssimulacra2 import ssimulacra2 as vectorised
 
 #: On full-scale pairs the package reads below libjxl's tool, never above: by
