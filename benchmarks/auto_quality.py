@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ssimulacra2 import ssimulacra2 as package  # noqa: E402
-from ssimulacra2_small import mirror_tiled  # noqa: E402
 
 from scripts.formats import FORMATS  # noqa: E402
 from scripts.imageops import pillow_save_options  # noqa: E402
+from scripts.ssimulacra2 import mirror_tiled  # noqa: E402
 from scripts.ssimulacra2 import ssimulacra2 as vectorised_ssimulacra2  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +133,23 @@ def predicted_quality(score_at, target: float, start: int, low: int = 1, high: i
     return quality
 
 
+def proxy_search(proxy: Image.Image, scorer, fmt: str, options: dict, target: float, start: int, search: str) -> int:
+    """The quality the search finds for ``proxy``, the photo at the proxy width."""
+    scorer.reference(proxy)
+    cache: dict[int, float] = {}
+
+    def score_at(quality: int) -> float:
+        if quality not in cache:
+            cache[quality] = scorer(encode(proxy, fmt, options, quality))
+        return cache[quality]
+
+    if search == "secant":
+        return secant_quality(score_at, target, start)
+    if search == "predict":
+        return predicted_quality(score_at, target, start)
+    return lowest_quality(score_at, target)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path)
@@ -146,18 +163,27 @@ def main() -> int:
         "--metric", choices=["package", "vectorised"], default="package",
         help="the ssimulacra2 package, or scripts/ssimulacra2.py (closer to libjxl's tool, and faster)",
     )
+    parser.add_argument(
+        "--proxy-width", type=int, default=0,
+        help="search each photo's quality once per format at this width (the photo resized to it), and give that quality to every wider variant; 0: search each variant",
+    )
     args = parser.parse_args()
     encoders = yaml.safe_load((ROOT / "config.yaml").read_text())["encoders"]
     sources = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".jpg", ".png"))
     with tempfile.TemporaryDirectory() as tmp:
         scorer = Scorer(Path(tmp), args.metric)
         references = []
+        proxies: dict[str, Image.Image] = {}
         for source in sources:
             with Image.open(source) as opened:
                 photo = ImageOps.exif_transpose(opened).convert("RGB")
             for width in args.widths:
                 if width <= photo.width:
                     references.append((source.name, width, photo.resize((width, round(width * photo.height / photo.width)), Image.Resampling.LANCZOS)))
+            if args.proxy_width:
+                proxies[source.name] = photo.resize(
+                    (args.proxy_width, round(args.proxy_width * photo.height / photo.width)), Image.Resampling.LANCZOS
+                )
         print(f"{len(sources)} photos, widths {args.widths}: {len(references)} variants per format\n")
         print("| format | fixed quality | target (p10 of fixed) | fixed bytes | searched bytes | ratio | worst searched score | scores per search | search time / fixed encode |")
         print("|---|---|---|---|---|---|---|---|---|")
@@ -173,8 +199,8 @@ def main() -> int:
                 fixed.append((len(data), scorer(data), encode_time))
             target = statistics.quantiles([f[1] for f in fixed], n=10)[0]
             searched, worst, counts, ratios = [], [], [], []
+            proxy_quality: dict[str, int] = {}
             for (name, width, reference), (_, _, encode_time) in zip(references, fixed):
-                scorer.reference(reference)
                 scorer.count = 0
                 start = time.perf_counter()
                 cache: dict[int, tuple[bytes, float]] = {}
@@ -185,6 +211,21 @@ def main() -> int:
                         cache[quality] = (data, scorer(data))
                     return cache[quality][1]
 
+                if args.proxy_width and width > args.proxy_width:
+                    if name not in proxy_quality:
+                        proxy_quality[name] = proxy_search(
+                            proxies[name], scorer, fmt, options, target, fixed_quality, args.search
+                        )
+                    ratios.append((time.perf_counter() - start) / encode_time)
+                    quality = proxy_quality[name]
+                    scorer.reference(reference)
+                    score_at(quality)
+                    searched.append(len(cache[quality][0]))
+                    worst.append(cache[quality][1])
+                    counts.append(0)
+                    print(f"  {name} {width} {fmt}: q{quality} scores {cache[quality][1]:.2f}", file=sys.stderr, flush=True)
+                    continue
+                scorer.reference(reference)
                 if args.search == "secant":
                     quality = secant_quality(score_at, target, fixed_quality)
                 elif args.search == "predict":
