@@ -99,6 +99,13 @@ RASTER_LEVEL_PATTERNS = [
     str(CACHE_DIR / "{stem}" / f"L{level}.raster") for level in range(RASTER_LEVELS)
 ]
 PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
+# The quality chosen for a `quality: auto` variant (rules/resize.smk).
+QUALITY_PATTERN = str(
+    CACHE_DIR
+    / "{stem}"
+    / "quality"
+    / f"{variant_name('{stem}', '{width}', '{height}', '{fmt}')}.json"
+)
 # Web delivery (rules/web.smk).
 RECORD_PATTERN = str(CACHE_DIR / "{stem}" / "record.json")
 SNIPPET_PATTERN = str(OUTPUT_DIR / "html" / "{stem}.html")
@@ -112,6 +119,10 @@ SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 # Partitions (rules/partitions.smk): with `partitions` N > 0, a run without a
 # `partition` builds nothing itself: it runs one Snakemake per partition,
 # each with `partition` set, and merges the web files they write.
+#: The configured formats whose quality is `auto` (scripts/auto_quality.py).
+AUTO_FORMATS = tuple(
+    fmt for fmt in config["formats"] if config["encoders"][fmt].get("quality") == "auto"
+)
 PARTITIONS = config["partitions"]
 PARTITION = config["partition"]
 PARTITIONED = PARTITIONS > 0 and PARTITION is None
@@ -129,6 +140,20 @@ def storage_prefix():
     if settings is None or settings.default_storage_provider is None:
         return None
     return settings.default_storage_prefix
+
+
+def check_auto_quality():
+    """Stop before any job if a quality is auto where it cannot be: lossless
+    WebP has no lossy quality to choose."""
+    webp = config["encoders"]["webp"]
+    if webp.get("quality") == "auto" and webp.get("lossless"):
+        raise WorkflowError(
+            f"{config_origin(['encoders', 'webp', 'quality'])}: invalid value for "
+            "'encoders.webp.quality': auto needs lossy WebP (encoders.webp.lossless is true)"
+        )
+
+
+check_auto_quality()
 
 
 def check_partitions():

@@ -44,10 +44,34 @@ rule decode_source:
         ' echo "$line" >&2; echo "$(date \'+%Y-%m-%d %H:%M:%S\') $line" >> {log:q}; fi; exit $status; }}'
 
 
+rule choose_quality:
+    """Choose the quality of one `quality: auto` variant: the lowest whose
+    SSIMULACRA2 score reaches auto_quality.target (scripts/auto_quality.py)."""
+    input:
+        pyramid=quality_input(),
+    output:
+        QUALITY_PATTERN,
+    log:
+        LOG_DIR / "choose_quality" / "{stem}_{width}x{height}.{fmt}.log",
+    wildcard_constraints:
+        fmt=AUTO_FORMAT_PATTERN,
+    priority: choose_quality_priority
+    threads: 1
+    resources:
+        mem_mb=choose_quality_mem_mb,
+        runtime=choose_quality_runtime,
+    params:
+        settings=quality_settings,
+        code=QUALITY_CODE,
+    run:
+        choose_quality_job(input, output, wildcards, params, threads, log)
+
+
 rule resize_image:
     """Resize one decoded source to one width and encode it in one format."""
     input:
         pyramid=resize_input(),
+        quality=chosen_quality if AUTO_FORMATS else [],
     output:
         TARGET_PATTERN,
     log:

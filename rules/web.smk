@@ -22,6 +22,7 @@ rule describe_source:
     input:
         source=source_path,
         variants=source_variants,
+        choices=source_choices if AUTO_FORMATS else [],
     output:
         RECORD_PATTERN,
     log:

@@ -28,14 +28,20 @@ class Format:
     #: Relative CPU cost of encoding one megapixel with the default settings,
     #: for the scheduler's priorities (docs/performance.md has the measurement).
     cost: float
+    #: Where a ``quality: auto`` search starts (the default fixed quality), or
+    #: None for a format without a lossy quality (scripts/auto_quality.py).
+    start_quality: int | None = None
 
 
 FORMATS: dict[str, Format] = {
     "png": Format("PNG", "PIL.PngImagePlugin", "image/png", alpha=True, threaded=False, cost=22),
-    "webp": Format("WEBP", "PIL.WebPImagePlugin", "image/webp", alpha=True, threaded=False, cost=6),
-    "avif": Format("AVIF", "PIL.AvifImagePlugin", "image/avif", alpha=True, threaded=True, cost=25),
-    "jpeg": Format("JPEG", "PIL.JpegImagePlugin", "image/jpeg", alpha=False, threaded=False, cost=1),
+    "webp": Format("WEBP", "PIL.WebPImagePlugin", "image/webp", alpha=True, threaded=False, cost=6, start_quality=80),
+    "avif": Format("AVIF", "PIL.AvifImagePlugin", "image/avif", alpha=True, threaded=True, cost=25, start_quality=60),
+    "jpeg": Format("JPEG", "PIL.JpegImagePlugin", "image/jpeg", alpha=False, threaded=False, cost=1, start_quality=82),
 }
+
+#: The formats whose quality may be ``auto``.
+AUTO_QUALITY_FORMATS = tuple(name for name, spec in FORMATS.items() if spec.start_quality is not None)
 
 #: Snakemake's wildcard constraint for ``{fmt}``.
 FORMAT_PATTERN = "|".join(FORMATS)

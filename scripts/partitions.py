@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from scripts.gallery import gallery_html
-from scripts.web import SourceRecord, manifest, read_records, report_csv, size_report, write_text
+from scripts.web import SourceRecord, manifest, read_records, record_json, report_csv, size_report, write_text
 
 #: The version of the partition file's layout, raised on any change.
 PARTITION_FILE_VERSION = 1
@@ -29,7 +28,7 @@ def partition_file_text(records: Iterable[SourceRecord], orphans: Iterable[str])
     """A partition file: its sources' records, by stem, and its orphans' names."""
     data = {
         "version": PARTITION_FILE_VERSION,
-        "records": [asdict(r) for r in sorted(records, key=lambda r: r.stem)],
+        "records": [record_json(r) for r in sorted(records, key=lambda r: r.stem)],
         "orphans": sorted(orphans),
     }
     return json.dumps(data, indent=1) + "\n"

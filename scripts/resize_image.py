@@ -55,6 +55,18 @@ LEVELS: SharedResults[Raster] = SharedResults(load_level, size=12)
 RESAMPLES: SharedResults[Image.Image] = SharedResults(resample, size=8)
 
 
+def checked_height(level: Path, width: int, height: int) -> None:
+    """ValueError unless ``height`` is the height of the level's source at ``width``."""
+    full_width, full_height = raster_full_size(level)
+    expected = calculate_new_height(full_width, full_height, width)
+    if height != expected:
+        msg = (
+            f"target height {height} does not match the source's aspect ratio "
+            f"({full_width}x{full_height} at width {width} gives height {expected})"
+        )
+        raise ValueError(msg)
+
+
 def resize_image(
     pyramid: Path,
     output: Path,
@@ -68,14 +80,7 @@ def resize_image(
 ) -> str:
     """Write ``output``: pyramid level ``level`` resized to ``width`` x ``height`` as ``fmt``."""
     path = level_path(pyramid, level)
-    full_width, full_height = raster_full_size(path)
-    expected = calculate_new_height(full_width, full_height, width)
-    if height != expected:
-        msg = (
-            f"target height {height} does not match the source's aspect ratio "
-            f"({full_width}x{full_height} at width {width} gives height {expected})"
-        )
-        raise ValueError(msg)
+    checked_height(path, width, height)
     resized = RESAMPLES.get(file_identity(path), width, height)
     save_image(resized, output, fmt, options, background, threads)
     return f"wrote {output} {width}x{height} {fmt} {output.stat().st_size} bytes"

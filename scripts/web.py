@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from scripts.formats import FORMATS, parse_variant_name
@@ -44,7 +45,7 @@ UNIVERSAL_FORMATS = ("jpeg", "png", "webp")
 FALLBACK_MAX_EXCESS = 5.0
 #: The version of manifest.json's layout (rules/schemas/manifest.schema.json),
 #: raised on any change a reader could notice.
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 #: The fallback ``src`` is the widest variant no wider than this (a sensible
 #: default for the rare browser that ignores srcset).
 FALLBACK_SRC_MAX_WIDTH = 1024
@@ -60,6 +61,25 @@ class Variant:
     width: int
     height: int
     bytes: int
+    #: For a ``quality: auto`` variant (scripts/auto_quality.py): the quality
+    #: chosen, its SSIMULACRA2 score, and the width scored (the variant's own,
+    #: or auto_quality.max_width's for a wider one). None otherwise.
+    quality: int | None = None
+    ssimulacra2: float | None = None
+    scored_width: int | None = None
+
+
+def variant_json(variant: Variant) -> dict:
+    """A variant as the manifest has it: the quality fields only when chosen."""
+    return {key: value for key, value in asdict(variant).items() if value is not None}
+
+
+def record_json(record: SourceRecord) -> dict:
+    """A record as its JSON file has it: variants as in the manifest."""
+    data = asdict(record)
+    data["variants"] = [variant_json(v) for v in record.variants]
+    data["dropped"] = [variant_json(v) for v in record.dropped]
+    return data
 
 
 @dataclass
@@ -103,10 +123,18 @@ def variant_url(name: str, base_url: str = "", version: str = "") -> str:
     return base_url + quote(name) + (f"?v={version}" if version else "")
 
 
-def describe_variants(paths: Iterable[Path], base_url: str = "", versioned: bool = False) -> list[Variant]:
+def describe_variants(
+    paths: Iterable[Path],
+    base_url: str = "",
+    versioned: bool = False,
+    choices: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Variant]:
     """Variants read from disk, sorted by format then width. Their ``path`` is
     relative to the output folder, where they all are. ``versioned`` URLs end
-    in a hash of the file's bytes (web.versioned_urls)."""
+    in a hash of the file's bytes (web.versioned_urls). ``choices`` holds,
+    by file name, what scripts/auto_quality.py chose for a ``quality: auto``
+    variant."""
+    choices = choices or {}
     variants = []
     for path in paths:
         _, width, height, fmt = parse_variant_name(path.name)
@@ -119,6 +147,7 @@ def describe_variants(paths: Iterable[Path], base_url: str = "", versioned: bool
                 width=width,
                 height=height,
                 bytes=path.stat().st_size,
+                **choices.get(path.name, {}),
             )
         )
     return sorted(variants, key=lambda v: (v.format, v.width))
@@ -235,14 +264,16 @@ def describe_source(
     drop: bool = False,
     name: str | None = None,
     versioned: bool = False,
+    choices: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SourceRecord:
     """The record of one source: its identity and the variants a page may use.
 
     ``name`` is the source's path as the workflow knows it, where ``source`` is
     a local copy (with object storage); by default, ``source`` itself.
+    ``choices``: the auto-quality choices of its variants, by file name.
     """
     variant_paths = [Path(p) for p in variant_paths]
-    variants = describe_variants(variant_paths, base_url, versioned)
+    variants = describe_variants(variant_paths, base_url, versioned, choices)
     dropped: list[Variant] = []
     if drop:
         variants, dropped = drop_not_smaller(variants)
@@ -287,14 +318,17 @@ def manifest(records: Iterable[SourceRecord]) -> dict:
             "placeholder": r.placeholder,
             "opaque": r.opaque,
             "srcset": {fmt: srcset(grouped[fmt]) for fmt in sorted(grouped)},
-            "fallback": asdict(fallback) if fallback else None,
-            "variants": [asdict(v) for v in r.variants],
-            "dropped": [asdict(v) for v in r.dropped],
+            "fallback": variant_json(fallback) if fallback else None,
+            "variants": [variant_json(v) for v in r.variants],
+            "dropped": [variant_json(v) for v in r.dropped],
         }
     return {"version": MANIFEST_VERSION, "sources": sources}
 
 
-REPORT_COLUMNS = ("scope", "source", "format", "width", "files", "source_bytes", "output_bytes", "ratio", "saved_bytes")
+REPORT_COLUMNS = (
+    "scope", "source", "format", "width", "files", "source_bytes", "output_bytes", "ratio", "saved_bytes",
+    "quality", "ssimulacra2",
+)  # fmt: skip
 
 
 def _ratio(output_bytes: int, source_bytes: int) -> str:
@@ -309,11 +343,13 @@ def size_report(records: Sequence[SourceRecord]) -> list[dict]:
     - ``format`` and ``width``: the variants of one format or one width, against
       the sources that have them;
     - ``source``: per source and format, its widest variant (what a page shows
-      instead of the original at full size), with the bytes it saves.
+      instead of the original at full size), with the bytes it saves;
+    - ``variant``: each ``quality: auto`` variant, with the quality chosen and
+      its SSIMULACRA2 score.
     """
     rows = []
 
-    def row(scope, files, source_bytes, output_bytes, source="", fmt="", width="", saved=""):
+    def row(scope, files, source_bytes, output_bytes, source="", fmt="", width="", saved="", quality="", score=""):
         rows.append(
             {
                 "scope": scope,
@@ -325,6 +361,8 @@ def size_report(records: Sequence[SourceRecord]) -> list[dict]:
                 "output_bytes": output_bytes,
                 "ratio": _ratio(output_bytes, source_bytes),
                 "saved_bytes": saved,
+                "quality": quality,
+                "ssimulacra2": score,
             }
         )
 
@@ -362,6 +400,20 @@ def size_report(records: Sequence[SourceRecord]) -> list[dict]:
                 width=variant.width,
                 saved=record.bytes - variant.bytes,
             )
+    for record in sorted(records, key=lambda r: r.name):
+        for variant in record.variants:
+            if variant.quality is not None:
+                row(
+                    "variant",
+                    1,
+                    record.bytes,
+                    variant.bytes,
+                    source=record.name,
+                    fmt=variant.format,
+                    width=variant.width,
+                    quality=variant.quality,
+                    score=f"{variant.ssimulacra2:.2f}",
+                )
     return rows
 
 
@@ -459,11 +511,16 @@ def write_record(
     drop: bool = False,
     name: str | None = None,
     versioned: bool = False,
+    choices: Sequence[Path] = (),
 ) -> str:
+    """Write the record of ``source``; ``choices`` are the files in which
+    scripts/auto_quality.py wrote the quality of its ``quality: auto``
+    variants, each named after its variant with ``.json`` added."""
+    chosen = {Path(path).stem: json.loads(Path(path).read_text(encoding="utf-8")) for path in choices}
     record = describe_source(
-        source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name, versioned=versioned
+        source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name, versioned=versioned, choices=chosen
     )
-    write_text(record_path, json.dumps(asdict(record), indent=1) + "\n")
+    write_text(record_path, json.dumps(record_json(record), indent=1) + "\n")
     return f"described {source}: {len(record.variants)} variants, {len(record.dropped)} dropped"
 
 

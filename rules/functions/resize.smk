@@ -2,8 +2,9 @@
 import hashlib
 import shlex
 
+from scripts.auto_quality import HINT_WIDTH, choose_quality, read_choice
 from scripts.formats import FORMAT_PATTERN, FORMATS
-from scripts.imageops import pyramid_level
+from scripts.imageops import calculate_new_height, pyramid_level
 from scripts.joblog import run_in_thread
 from scripts.resize_image import resize_image
 
@@ -24,6 +25,9 @@ DECODE_CODE = code_version("decode_source.py")
 # param, so that allowing one more format reruns no decode of the others.
 DECODE_OPTIONS = shlex.join(["--formats", ",".join(SOURCE_FORMATS)])
 RESIZE_CODE = code_version("resize_image.py")
+QUALITY_CODE = code_version(
+    "auto_quality.py", "resize_image.py", "ssimulacra2.py", "memo.py"
+)
 
 
 # Decoding: the job that reads a source, so any crash of a decoder on a
@@ -78,14 +82,17 @@ def decode_priority(wildcards):
 
 
 # Resizing: one job per target.
-def target_level(wildcards):
-    """The pyramid level a target is resampled from (see imageops.pyramid_level)."""
+def level_for(wildcards, width):
+    """The pyramid level the source is resampled from to ``width`` (see imageops.pyramid_level)."""
     size = job_source_size(wildcards)
     if size is None:
         return 0
-    return pyramid_level(
-        size[0], int(wildcards.width), config["reducing_gap"], RASTER_LEVELS
-    )
+    return pyramid_level(size[0], width, config["reducing_gap"], RASTER_LEVELS)
+
+
+def target_level(wildcards):
+    """The pyramid level a target is resampled from."""
+    return level_for(wildcards, int(wildcards.width))
 
 
 def target_raster(wildcards):
@@ -139,8 +146,13 @@ def resize_priority(wildcards):
 
 
 def resize_job(input, output, wildcards, params, threads, log):
-    """The body of a resize job (a thread of Snakemake's process)."""
+    """The body of a resize job (a thread of Snakemake's process). A
+    `quality: auto` variant is encoded at the quality its choose_quality job
+    wrote."""
     settings = params.settings
+    encoder = settings["encoder"]
+    if AUTO_FORMATS and input.quality:
+        encoder = {**encoder, "quality": read_choice(Path(input.quality[0]))["quality"]}
     run_in_thread(
         functools.partial(
             resize_image,
@@ -149,10 +161,125 @@ def resize_job(input, output, wildcards, params, threads, log):
             int(wildcards.width),
             int(wildcards.height),
             wildcards.fmt,
-            settings["encoder"],
+            encoder,
             settings["background"],
             settings["level"],
             threads,
+        ),
+        log[0],
+        output[0],
+    )
+
+
+# Choosing a quality: one job per `quality: auto` target, before its resize.
+#: Snakemake's wildcard constraint for the formats whose quality is auto
+#: (a pattern that matches nothing when there are none).
+AUTO_FORMAT_PATTERN = "|".join(AUTO_FORMATS) or "(?!)"
+
+
+def chosen_quality(wildcards):
+    """A resize job's second input: the quality chosen for its variant, if its format's is auto."""
+    if wildcards.fmt not in AUTO_FORMATS:
+        return []
+    return [
+        QUALITY_PATTERN.format(
+            stem=wildcards.stem,
+            width=wildcards.width,
+            height=wildcards.height,
+            fmt=wildcards.fmt,
+        )
+    ]
+
+
+def search_size(wildcards):
+    """(level, width, height) that a variant's quality is searched at: the
+    variant itself, or its source resized to auto_quality.max_width if that
+    is set and the variant is wider (docs/quality.md)."""
+    width, height = int(wildcards.width), int(wildcards.height)
+    max_width = config["auto_quality"]["max_width"]
+    size = job_source_size(wildcards)
+    if not max_width or width <= max_width or size is None:
+        return level_for(wildcards, width), width, height
+    return (
+        level_for(wildcards, max_width),
+        max_width,
+        calculate_new_height(size[0], size[1], max_width),
+    )
+
+
+def hint_size(wildcards):
+    """(level, width, height) of the search a wider one starts from: the
+    source at HINT_WIDTH (scripts/auto_quality.py); None for a search that
+    narrow or narrower, and with object storage (see quality_input)."""
+    width = search_size(wildcards)[1]
+    size = job_source_size(wildcards)
+    if width <= HINT_WIDTH or size is None or storage_prefix():
+        return None
+    height = calculate_new_height(size[0], size[1], HINT_WIDTH)
+    return level_for(wildcards, HINT_WIDTH), HINT_WIDTH, height
+
+
+def search_raster(wildcards):
+    return RASTER_LEVEL_PATTERNS[search_size(wildcards)[0]].format(stem=wildcards.stem)
+
+
+def quality_input():
+    """A choose_quality job depends on its source's pyramid digest file, as a
+    resize job does; with object storage on the level it searches, which
+    is then the one level it has (so no hint)."""
+    return search_raster if storage_prefix() else PYRAMID_DIGESTS
+
+
+def quality_settings(wildcards):
+    """What a choose_quality job takes besides its paths: where it searches,
+    the encoder settings but the quality, the target and the background. A
+    param: changing the target reruns the auto formats only."""
+    fmt = wildcards.fmt
+    encoder = {
+        key: value for key, value in encoder_options(fmt).items() if key != "quality"
+    }
+    return {
+        "search": search_size(wildcards),
+        "hint": hint_size(wildcards),
+        "encoder": encoder,
+        "target": config["auto_quality"]["target"],
+        "background": "none" if FORMATS[fmt].alpha else config["background"],
+    }
+
+
+def choose_quality_priority(wildcards):
+    """Just above its resize job's: that job waits for it."""
+    return resize_priority(wildcards) + 1
+
+
+def choose_quality_mem_mb(wildcards):
+    """The level read, and the metric's float planes while it scores: about
+    200 bytes a pixel searched (scripts/ssimulacra2.py)."""
+    level, width, height = search_size(wildcards)
+    return int(100 + 6 * megapixels(wildcards) / 4**level + 200 * width * height / 1e6)
+
+
+def choose_quality_runtime(wildcards):
+    """Minutes a cluster may give a search: generous, a few scores a megapixel."""
+    level, width, height = search_size(wildcards)
+    return int(1 + width * height / 1e6)
+
+
+def choose_quality_job(input, output, wildcards, params, threads, log):
+    """The body of a choose_quality job (a thread of Snakemake's process)."""
+    settings = params.settings
+    run_in_thread(
+        functools.partial(
+            choose_quality,
+            Path(input.pyramid),
+            Path(output[0]),
+            wildcards.fmt,
+            settings["encoder"],
+            settings["target"],
+            tuple(settings["search"]),
+            settings["background"],
+            threads,
+            tuple(settings["hint"]) if settings["hint"] else None,
         ),
         log[0],
         output[0],

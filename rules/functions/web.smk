@@ -11,6 +11,15 @@ def source_variants(wildcards):
     return [OUTPUT_DIR / t.name for t in source_targets(wildcards.stem)]
 
 
+def source_choices(wildcards):
+    """The qualities chosen for one source's `quality: auto` variants."""
+    return [
+        QUALITY_PATTERN.format(stem=t.stem, width=t.width, height=t.height, fmt=t.fmt)
+        for t in source_targets(wildcards.stem)
+        if t.fmt in AUTO_FORMATS
+    ]
+
+
 def record_settings(wildcards):
     """What a record holds besides its files: the source's upright size (None
     for a URL source not yet downloaded: Snakemake asks again once it is), its
@@ -68,6 +77,7 @@ def record_job(input, output, params, log):
         drop=settings["drop_not_smaller"],
         name=settings["name"],
         versioned=settings["versioned_urls"],
+        choices=[Path(path) for path in input.choices] if AUTO_FORMATS else (),
     )
     run_in_thread(write, log[0], input.source)
 

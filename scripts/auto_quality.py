@@ -1,0 +1,214 @@
+"""Perceptual auto-quality: the lowest encoder quality at which one variant
+reaches a SSIMULACRA2 target.
+
+This is the step Snakemake runs once per ``quality: auto`` variant
+(rules/resize.smk, ``choose_quality``), in a thread of its own process. It
+resamples the variant as ``resize_image`` does, the lossless reference,
+encodes it at a few qualities and scores each encoding against it
+(scripts/ssimulacra2.py), and writes the quality it chose and its score to
+a small JSON file, which the variant's resize job and its source's record
+read. With ``auto_quality.max_width`` set, a wider variant is not scored:
+it takes the quality chosen for its source resized to that width, since a
+score costs seconds at 4000 px (docs/quality.md).
+
+A search of a variant wider than 480 px starts from the quality chosen for
+its source at 480 px, which takes a few hundredths of a second to find.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from scripts.formats import FORMATS
+from scripts.imageops import atomic_write, level_path, pillow_save_options, prepare_for_format
+from scripts.memo import SharedResults, file_identity
+from scripts.resize_image import RESAMPLES, checked_height
+from scripts.ssimulacra2 import FULL_SCALES_SIDE, Reference, mirror_tiled
+
+LOWEST, HIGHEST = 1, 100
+
+
+def lowest_quality(score_at: Callable[[int], float], target: float, start: int, step: int = 10) -> int:
+    """The lowest quality in 1..100 whose score reaches ``target``, taking the
+    score to grow with the quality; 100 if none does.
+
+    First it brackets the answer: from ``start``, it steps down from the
+    lowest quality that passes, or up from the highest that fails, by
+    ``step`` at first, then as far as the line through the two nearest
+    scores says (two to four times the step before), until one
+    quality passes and one below it fails. Then it narrows the bracket with
+    a guess on the line between its ends, or its middle after two guesses
+    fell on the same side, so a score that is not a line (WebP's is a
+    staircase at small sizes) cannot slow it down. The answer passes and
+    the quality one below it fails (docs/quality.md has how many scores
+    that takes).
+    """
+    known = {start: score_at(start)}
+    jump = step
+
+    def slope_jump(edge: int, toward: int) -> int:
+        """How far to step from ``edge`` toward the target: as far as the
+        line through ``edge`` and its nearest known neighbour says, from
+        twice to four times ``jump`` (two close scores give a poor slope)."""
+        others = [q for q in known if q != edge]
+        if not others:
+            return step
+        other = min(others, key=lambda q: abs(q - edge))
+        slope = (known[edge] - known[other]) / (edge - other)
+        wanted = math.ceil(abs(target - known[edge]) / slope) if slope > 0 else 4 * jump
+        return min(4 * jump, max(2 * jump, wanted))
+
+    while True:
+        passing = [q for q in known if known[q] >= target]
+        best = min(passing, default=None)
+        below = max((q for q in known if best is not None and q < best), default=None)
+        if best is None:  # every quality tried fails: go up
+            top = max(known)
+            if top == HIGHEST:
+                return HIGHEST
+            jump = slope_jump(top, 1) if len(known) > 1 else step
+            guess = min(HIGHEST, top + jump)
+        elif below is None:  # every quality tried passes: go down
+            if best == LOWEST:
+                return LOWEST
+            jump = slope_jump(best, -1) if len(known) > 1 else step
+            guess = max(LOWEST, best - jump)
+        else:
+            break
+        known[guess] = score_at(guess)
+
+    sides: list[bool] = []
+    while True:
+        passing = [q for q in known if known[q] >= target]
+        best = min(passing)
+        below = max(q for q in known if q < best)
+        if best - below <= 1:
+            return best
+        if len(sides) >= 2 and sides[-1] == sides[-2]:
+            guess = (below + best) // 2
+        else:
+            span = known[best] - known[below]
+            share = (target - known[below]) / span if span > 0 else 0.5
+            guess = min(best - 1, max(below + 1, round(below + share * (best - below))))
+        known[guess] = score_at(guess)
+        sides.append(known[guess] >= target)
+
+
+def encode(im: Image.Image, fmt: str, options: Mapping[str, Any], quality: int, threads: int = 1) -> bytes:
+    """``im`` encoded as ``fmt`` with ``options`` at ``quality``, in memory."""
+    pillow = {**pillow_save_options(fmt, options), "quality": quality}
+    if FORMATS[fmt].threaded:
+        pillow.setdefault("max_threads", threads)
+    buffer = io.BytesIO()
+    im.save(buffer, format=FORMATS[fmt].pillow, **pillow)
+    return buffer.getvalue()
+
+
+def search_quality(
+    im: Image.Image,
+    fmt: str,
+    options: Mapping[str, Any],
+    target: float,
+    background: str = "#ffffff",
+    threads: int = 1,
+    hint: int | None = None,
+) -> tuple[int, float, dict[int, float]]:
+    """The lowest quality at which ``im`` encoded as ``fmt`` scores ``target``
+    or more against itself, its score, and every score taken. An image under 256 px a side is
+    encoded as it is, then it and its decoding are scored mirror-tiled.
+    ``hint``, a quality thought close (the one chosen for a smaller copy of
+    the image), is where the search starts, else at the format's default."""
+    if FORMATS[fmt].start_quality is None:
+        msg = f"{fmt} has no lossy quality to choose"
+        raise ValueError(msg)
+    ready = prepare_for_format(im, fmt, background)
+    tiled = min(ready.size) < FULL_SCALES_SIDE
+    reference = Reference(mirror_tiled(ready) if tiled else ready)
+    scores: dict[int, float] = {}
+
+    def score_at(quality: int) -> float:
+        if quality not in scores:
+            with Image.open(io.BytesIO(encode(ready, fmt, options, quality, threads))) as decoded:
+                decoded.load()
+                scores[quality] = reference.score(mirror_tiled(decoded) if tiled else decoded)
+        return scores[quality]
+
+    if hint is None:
+        quality = lowest_quality(score_at, target, FORMATS[fmt].start_quality)
+    else:
+        quality = lowest_quality(score_at, target, hint, step=HINT_STEP)
+    return quality, score_at(quality), scores
+
+
+#: A search of a variant wider than this starts from the quality chosen for
+#: its source at this width, a few hundredths of a second of scoring: from
+#: there it takes fewer scores of the variant, each far costlier
+#: (docs/quality.md). The first step from that start.
+HINT_WIDTH, HINT_STEP = 480, 2
+
+
+def search_resample(
+    level: tuple, width: int, height: int, fmt: str, options: tuple, target: float, background: str, threads: int,
+    hint: tuple | None,
+) -> tuple[int, float, dict[int, float]]:
+    """The search at ``width`` x ``height`` from pyramid level ``level`` (a
+    file identity), started from the search at ``hint`` (level, width,
+    height) if there is one."""
+    start = None
+    if hint is not None:
+        start = SEARCHES.get(*hint, fmt, options, target, background, threads, None)[0]
+    return search_quality(RESAMPLES.get(level, width, height), fmt, dict(options), target, background, threads, start)
+
+
+#: The searches of one process, shared by its jobs: a hint's search is made
+#: once for all the wider variants of its source and format, and with
+#: max_width set, so is the search at that width.
+SEARCHES: SharedResults[tuple[int, float, dict[int, float]]] = SharedResults(search_resample, size=64)
+
+
+def choose_quality(
+    pyramid: Path,
+    output: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    target: float,
+    search: tuple[int, int, int],
+    background: str = "#ffffff",
+    threads: int = 1,
+    hint: tuple[int, int, int] | None = None,
+) -> str:
+    """Write ``output``: the quality chosen for ``fmt`` from pyramid level
+    ``search[0]`` resized to ``search[1]`` x ``search[2]``, with its score and
+    the width it was scored at; the search starts from the quality chosen
+    at ``hint`` (level, width, height), if given."""
+    level, width, height = search
+    path = level_path(pyramid, level)
+    checked_height(path, width, height)
+    hinted = None
+    if hint is not None:
+        hint_path = level_path(pyramid, hint[0])
+        checked_height(hint_path, hint[1], hint[2])
+        hinted = (file_identity(hint_path), hint[1], hint[2])
+    settings = tuple(sorted((key, value) for key, value in options.items() if key != "quality"))
+    quality, score, scores = SEARCHES.get(
+        file_identity(path), width, height, fmt, settings, target, background, threads, hinted
+    )
+    choice = {"quality": quality, "ssimulacra2": round(score, 2), "scored_width": width}
+    atomic_write(output, lambda handle: handle.write(json.dumps(choice).encode()))
+    tried = ", ".join(f"q{q} {s:.2f}" for q, s in scores.items())
+    return (
+        f"chose quality {quality} for {output.name}: SSIMULACRA2 {score:.2f} at {width} px "
+        f"(target {target}; {len(scores)} scores: {tried})"
+    )
+
+
+def read_choice(path: Path) -> dict[str, Any]:
+    """What :func:`choose_quality` wrote: quality, ssimulacra2, scored_width."""
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,121 @@
+"""End-to-end: `quality: auto` (scripts/auto_quality.py) in real runs."""
+
+import csv
+import json
+
+import pytest
+from PIL import Image
+
+from conftest import changed
+from scripts.ssimulacra2 import Reference, mirror_tiled
+
+
+def photo_like(path, size=(160, 120)):
+    im = Image.blend(Image.linear_gradient("L").resize(size).convert("RGB"), Image.effect_noise(size, 50).convert("RGB"), 0.35)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path)
+
+
+def set_auto(workflow, fmt="webp", **auto_quality):
+    config = workflow.config
+    config["encoders"][fmt]["quality"] = "auto"
+    config["auto_quality"] = {**config.get("auto_quality", {}), **auto_quality}
+    workflow.set_config(encoders=config["encoders"], auto_quality=config["auto_quality"])
+
+
+@pytest.fixture
+def auto_built(workflow):
+    photo_like(workflow.inputs / "photo.png")
+    set_auto(workflow, target=70)
+    workflow.run()
+    return workflow
+
+
+def choices(workflow):
+    folder = workflow.build / "cache" / "photo" / "quality"
+    return {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
+
+
+def manifest_variants(workflow):
+    manifest = json.loads((workflow.results / "manifest.json").read_text())
+    return {v["path"]: v for v in manifest["sources"]["photo"]["variants"]}
+
+
+def full_score(workflow, name):
+    reference = Image.open(workflow.results / name.replace(".webp", ".png")).convert("RGB")
+    distorted = Image.open(workflow.results / name).convert("RGB")
+    return Reference(mirror_tiled(reference)).score(mirror_tiled(distorted))
+
+
+def test_auto_variants_reach_the_target_and_say_so(auto_built):
+    variants = manifest_variants(auto_built)
+    webp = {name: v for name, v in variants.items() if v["format"] == "webp"}
+    assert set(webp) == {"photo_40x30.webp", "photo_20x15.webp", "photo_10x8.webp"}
+    for name, v in webp.items():
+        assert 1 <= v["quality"] <= 100 and v["scored_width"] == v["width"]
+        assert v["ssimulacra2"] >= 70
+        # The file served is the encoding that was scored.
+        assert full_score(auto_built, name) == pytest.approx(v["ssimulacra2"], abs=0.01)
+    assert all("quality" not in v for v in variants.values() if v["format"] == "png")
+    with open(auto_built.build / "report.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["scope"] == "variant"]
+    assert {(r["width"], r["quality"]) for r in rows} == {(str(v["width"]), str(v["quality"])) for v in webp.values()}
+
+
+def test_a_rerun_is_a_no_op(auto_built):
+    before, chosen = auto_built.outputs(), choices(auto_built)
+    done = auto_built.run()
+    assert changed(before, auto_built.outputs()) == set()
+    assert choices(auto_built) == chosen
+    assert "Nothing to build" in done.stdout + done.stderr
+
+
+def test_changing_the_target_reruns_only_the_auto_format(auto_built):
+    before, chosen = auto_built.outputs(), choices(auto_built)
+    qualities = {n: v["quality"] for n, v in manifest_variants(auto_built).items() if v["format"] == "webp"}
+    set_auto(auto_built, target=85)
+    auto_built.run()
+    rewritten = changed(before, auto_built.outputs())
+    assert rewritten and all(name.endswith(".webp") for name in rewritten)
+    assert set(chosen) == set(choices(auto_built)) and all(chosen[n] != t for n, t in choices(auto_built).items())
+    after = manifest_variants(auto_built)
+    assert all(after[n]["quality"] >= q and after[n]["ssimulacra2"] >= 85 for n, q in qualities.items())
+    assert any(after[n]["quality"] > q for n, q in qualities.items())
+
+
+def test_max_width_gives_wider_variants_the_quality_chosen_at_it(workflow):
+    photo_like(workflow.inputs / "photo.png")
+    set_auto(workflow, target=70, max_width=20)
+    workflow.set_config(widths=[120, 40, 20])
+    workflow.run()
+    variants = manifest_variants(workflow)
+    wide, narrow = variants["photo_120x90.webp"], variants["photo_40x30.webp"]
+    assert wide["scored_width"] == narrow["scored_width"] == 20
+    assert wide["quality"] == narrow["quality"] == variants["photo_20x15.webp"]["quality"]
+
+
+def test_fixed_quality_runs_no_search(workflow):
+    photo_like(workflow.inputs / "photo.png")
+    workflow.run()
+    assert not (workflow.build / "cache" / "photo" / "quality").exists()
+    assert all("quality" not in v for v in manifest_variants(workflow).values())
+
+
+@pytest.mark.parametrize(
+    "webp, message",
+    [
+        ({"quality": "auto", "lossless": True}, "'encoders.webp.quality': auto needs lossy WebP"),
+        ({"quality": "high"}, "'encoders.webp.quality': 'high' does not match '^auto$'"),
+        ({"quality": -1}, "'encoders.webp.quality': -1 is less than the minimum of 0"),
+        ({"quality": 101}, "'encoders.webp.quality': 101 is greater than the maximum of 100"),
+    ],
+)
+def test_a_quality_that_cannot_be_is_refused_before_any_job(workflow, webp, message):
+    photo_like(workflow.inputs / "photo.png")
+    config = workflow.config
+    config["encoders"]["webp"].update(webp)
+    workflow.set_config(encoders=config["encoders"])
+    done = workflow.run(check=False)
+    assert done.returncode != 0
+    assert f"config.yaml: invalid value for {message}" in done.stdout + done.stderr
+    assert not workflow.results.exists()
