@@ -45,6 +45,10 @@ def cap_memory_to_machine():
     )
 
 
+# The rules whose jobs build one source's variants: a failed one fails the source.
+SOURCE_BUILD_RULES = ("decode_source", "choose_quality", "resize_image")
+
+
 @functools.cache
 def print_start_summary():
     for path in unusable_sources(INPUT_DIR):
@@ -68,7 +72,7 @@ def print_start_summary():
             sources_to_process=len(
                 unique_in_order(
                     job.wildcards.stem
-                    for job in jobs_of(pending, "decode_source", "resize_image")
+                    for job in jobs_of(pending, *SOURCE_BUILD_RULES)
                 )
             ),
             targets_to_build=len(jobs_of(pending, "resize_image")),
@@ -97,7 +101,7 @@ def print_end_summary(failed_run=False):
             failed_sources=sorted(
                 {
                     str(sources().get(job.wildcards.stem, job.wildcards.stem))
-                    for job in jobs_of(failed, "decode_source", "resize_image")
+                    for job in jobs_of(failed, *SOURCE_BUILD_RULES)
                 }
             )
             + sorted(failed_urls),
@@ -116,7 +120,7 @@ def print_end_summary(failed_run=False):
 
 def web_files_state(failed, finished):
     """The lines on the failed sources the web files leave out or wait on."""
-    source_rules = ("decode_source", "resize_image", "describe_source")
+    source_rules = (*SOURCE_BUILD_RULES, "describe_source")
     failed_now = {job.wildcards.stem for job in jobs_of(failed, *source_rules)}
     failed_now |= {
         Path(job.wildcards.name).stem for job in jobs_of(failed, "download_source")
