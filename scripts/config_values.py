@@ -19,16 +19,19 @@ _TYPES = {"integer": int, "number": (int, float), "boolean": bool}
 
 
 def typed(value: Any, schema: dict) -> Any:
-    """``value`` with each string the ``schema`` types as a number or boolean parsed."""
-    kind = schema.get("type")
-    if isinstance(value, str) and kind in _TYPES:
+    """``value`` with each string the ``schema`` types as a number or boolean
+    parsed; with a list of types (``[integer, string]``), the first that fits."""
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if isinstance(value, str) and any(kind in _TYPES for kind in kinds):
         try:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError:
             return value
-        wanted = _TYPES[kind]
-        if isinstance(parsed, wanted) and not (kind != "boolean" and isinstance(parsed, bool)):
-            return parsed
+        for kind in kinds:
+            wanted = _TYPES.get(kind)
+            if wanted and isinstance(parsed, wanted) and not (kind != "boolean" and isinstance(parsed, bool)):
+                return parsed
         return value
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [typed(item, schema["items"]) for item in value]

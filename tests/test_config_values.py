@@ -23,6 +23,9 @@ def key(name):
         ("reducing_gap", "2", 2),
         ("encoders", {"webp": {"quality": "90", "lossless": "true"}}, {"webp": {"quality": 90, "lossless": True}}),
         ("formats", ["png", "webp"], ["png", "webp"]),
+        # A quality is an integer or the string auto.
+        ("encoders", {"jpeg": {"quality": "auto"}, "avif": {"quality": "55"}}, {"jpeg": {"quality": "auto"}, "avif": {"quality": 55}}),
+        ("auto_quality", {"target": "72.5", "max_width": "992"}, {"target": 72.5, "max_width": 992}),
     ],
 )
 def test_strings_become_the_type_the_schema_gives(name, given, expected):
