@@ -48,7 +48,7 @@ rule choose_quality:
     """Choose the quality of one `quality: auto` variant: the lowest whose
     SSIMULACRA2 score reaches auto_quality.target (scripts/auto_quality.py)."""
     input:
-        pyramid=quality_input(),
+        pyramid=resize_input(),
     output:
         QUALITY_PATTERN,
     log:

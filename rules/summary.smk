@@ -71,8 +71,7 @@ def print_start_summary():
             sources_found=len(sources()),
             sources_to_process=len(
                 unique_in_order(
-                    job.wildcards.stem
-                    for job in jobs_of(pending, *SOURCE_BUILD_RULES)
+                    job.wildcards.stem for job in jobs_of(pending, *SOURCE_BUILD_RULES)
                 )
             ),
             targets_to_build=len(jobs_of(pending, "resize_image")),

@@ -7,12 +7,14 @@ resamples the variant as ``resize_image`` does, the lossless reference,
 encodes it at a few qualities and scores each encoding against it
 (scripts/ssimulacra2.py), and writes the quality it chose and its score to
 a small JSON file, which the variant's resize job and its source's record
-read. With ``auto_quality.max_width`` set, a wider variant is not scored:
-it takes the quality chosen for its source resized to that width, since a
-score costs seconds at 4000 px (docs/quality.md).
+read.
 
 A search of a variant wider than 480 px starts from the quality chosen for
 its source at 480 px, which takes a few hundredths of a second to find.
+With ``auto_quality.max_width`` set, a variant wider than that starts from
+the quality chosen at that width, and only checks it: it keeps it if it
+passes, else raises it to the lowest that passes. A score costs seconds at
+4000 px, a search several (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,9 @@ from scripts.ssimulacra2 import FULL_SCALES_SIDE, Reference, mirror_tiled
 LOWEST, HIGHEST = 1, 100
 
 
-def lowest_quality(score_at: Callable[[int], float], target: float, start: int, step: int = 10) -> int:
+def lowest_quality(
+    score_at: Callable[[int], float], target: float, start: int, step: int = 10, accept_start: bool = False
+) -> int:
     """The lowest quality in 1..100 whose score reaches ``target``, taking the
     score to grow with the quality; 100 if none does.
 
@@ -48,9 +52,12 @@ def lowest_quality(score_at: Callable[[int], float], target: float, start: int, 
     fell on the same side, so a score that is not a line (WebP's is a
     staircase at small sizes) cannot slow it down. The answer passes and
     the quality one below it fails (docs/quality.md has how many scores
-    that takes).
+    that takes). ``accept_start``: a ``start`` that passes is the answer,
+    not proven the lowest (max_width's check of a wider variant).
     """
     known = {start: score_at(start)}
+    if accept_start and known[start] >= target:
+        return start
     jump = step
 
     def slope_jump(edge: int, toward: int) -> int:
@@ -119,12 +126,14 @@ def search_quality(
     background: str = "#ffffff",
     threads: int = 1,
     hint: int | None = None,
+    accept_hint: bool = False,
 ) -> tuple[int, float, dict[int, float]]:
     """The lowest quality at which ``im`` encoded as ``fmt`` scores ``target``
-    or more against itself, its score, and every score taken. An image under 256 px a side is
-    encoded as it is, then it and its decoding are scored mirror-tiled.
-    ``hint``, a quality thought close (the one chosen for a smaller copy of
-    the image), is where the search starts, else at the format's default."""
+    or more against itself, its score, and every score taken. An image
+    under 256 px a side is encoded as it is, then it and its decoding are
+    scored mirror-tiled. ``hint``, a quality thought close (the one chosen
+    for a smaller copy of the image), is where the search starts, else at
+    the format's default; ``accept_hint``: if the hint passes, it is kept."""
     if FORMATS[fmt].start_quality is None:
         msg = f"{fmt} has no lossy quality to choose"
         raise ValueError(msg)
@@ -143,7 +152,7 @@ def search_quality(
     if hint is None:
         quality = lowest_quality(score_at, target, FORMATS[fmt].start_quality)
     else:
-        quality = lowest_quality(score_at, target, hint, step=HINT_STEP)
+        quality = lowest_quality(score_at, target, hint, step=HINT_STEP, accept_start=accept_hint)
     return quality, score_at(quality), scores
 
 
@@ -156,20 +165,24 @@ HINT_WIDTH, HINT_STEP = 480, 2
 
 def search_resample(
     level: tuple, width: int, height: int, fmt: str, options: tuple, target: float, background: str, threads: int,
-    hint: tuple | None,
+    hints: tuple, max_width: int,
 ) -> tuple[int, float, dict[int, float]]:
     """The search at ``width`` x ``height`` from pyramid level ``level`` (a
-    file identity), started from the search at ``hint`` (level, width,
-    height) if there is one."""
+    file identity). It starts from the search at the last of ``hints``
+    ((level, width, height), narrowest first), itself started from the ones
+    before it; if ``width`` is above ``max_width`` (not 0), a start that
+    passes is kept."""
     start = None
-    if hint is not None:
-        start = SEARCHES.get(*hint, fmt, options, target, background, threads, None)[0]
-    return search_quality(RESAMPLES.get(level, width, height), fmt, dict(options), target, background, threads, start)
+    if hints:
+        start = SEARCHES.get(*hints[-1], fmt, options, target, background, threads, hints[:-1], max_width)[0]
+    accept = bool(max_width) and width > max_width
+    resampled = RESAMPLES.get(level, width, height)
+    return search_quality(resampled, fmt, dict(options), target, background, threads, start, accept)
 
 
 #: The searches of one process, shared by its jobs: a hint's search is made
-#: once for all the wider variants of its source and format, and with
-#: max_width set, so is the search at that width.
+#: once for all the wider variants of its source and format, and it is the
+#: search of the variant of that width, if there is one.
 SEARCHES: SharedResults[tuple[int, float, dict[int, float]]] = SharedResults(search_resample, size=64)
 
 
@@ -179,36 +192,35 @@ def choose_quality(
     fmt: str,
     options: Mapping[str, Any],
     target: float,
-    search: tuple[int, int, int],
+    size: tuple[int, int, int],
     background: str = "#ffffff",
     threads: int = 1,
-    hint: tuple[int, int, int] | None = None,
+    hints: Sequence[tuple[int, int, int]] = (),
+    max_width: int = 0,
 ) -> str:
     """Write ``output``: the quality chosen for ``fmt`` from pyramid level
-    ``search[0]`` resized to ``search[1]`` x ``search[2]``, with its score and
-    the width it was scored at; the search starts from the quality chosen
-    at ``hint`` (level, width, height), if given."""
-    level, width, height = search
-    path = level_path(pyramid, level)
-    checked_height(path, width, height)
-    hinted = None
-    if hint is not None:
-        hint_path = level_path(pyramid, hint[0])
-        checked_height(hint_path, hint[1], hint[2])
-        hinted = (file_identity(hint_path), hint[1], hint[2])
-    settings = tuple(sorted((key, value) for key, value in options.items() if key != "quality"))
+    ``size[0]`` resized to ``size[1]`` x ``size[2]``, with its score. The
+    search starts from the searches at ``hints`` (level, width, height),
+    narrowest first; past ``max_width`` (not 0) it only checks the start
+    and raises it until it passes."""
+    key = []
+    for level, width, height in (*hints, size):
+        path = level_path(pyramid, level)
+        checked_height(path, width, height)
+        key.append((file_identity(path), width, height))
+    settings = tuple(sorted((name, value) for name, value in options.items() if name != "quality"))
     quality, score, scores = SEARCHES.get(
-        file_identity(path), width, height, fmt, settings, target, background, threads, hinted
+        *key[-1], fmt, settings, target, background, threads, tuple(key[:-1]), max_width
     )
-    choice = {"quality": quality, "ssimulacra2": round(score, 2), "scored_width": width}
+    choice = {"quality": quality, "ssimulacra2": round(score, 2)}
     atomic_write(output, lambda handle: handle.write(json.dumps(choice).encode()))
     tried = ", ".join(f"q{q} {s:.2f}" for q, s in scores.items())
     return (
-        f"chose quality {quality} for {output.name}: SSIMULACRA2 {score:.2f} at {width} px "
+        f"chose quality {quality} for {output.name}: SSIMULACRA2 {score:.2f} "
         f"(target {target}; {len(scores)} scores: {tried})"
     )
 
 
 def read_choice(path: Path) -> dict[str, Any]:
-    """What :func:`choose_quality` wrote: quality, ssimulacra2, scored_width."""
+    """What :func:`choose_quality` wrote: quality and ssimulacra2."""
     return json.loads(path.read_text(encoding="utf-8"))

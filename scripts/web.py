@@ -62,11 +62,9 @@ class Variant:
     height: int
     bytes: int
     #: For a ``quality: auto`` variant (scripts/auto_quality.py): the quality
-    #: chosen, its SSIMULACRA2 score, and the width scored (the variant's own,
-    #: or auto_quality.max_width's for a wider one). None otherwise.
+    #: chosen and the variant's SSIMULACRA2 score. None otherwise.
     quality: int | None = None
     ssimulacra2: float | None = None
-    scored_width: int | None = None
 
 
 def variant_json(variant: Variant) -> dict:

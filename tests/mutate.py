@@ -217,6 +217,21 @@ MUTATIONS = [
         "        missing=missing_in_partition,\n", "",
         "tests/test_workflow_partitions.py::test_a_deleted_variant_is_restored",
     ),
+    Mutation(
+        "auto-target", "changing auto_quality.target reruns only the auto formats, at the new target", "rules/functions/resize.smk",
+        '        "target": config["auto_quality"]["target"],\n', '        "target": 70,\n',
+        "tests/test_workflow_quality.py::test_changing_the_target_reruns_only_the_auto_format",
+    ),
+    Mutation(
+        "auto-lowest", "an auto variant gets the lowest quality that reaches the target", "scripts/auto_quality.py",
+        "        if best - below <= 1:\n            return best\n", "        if best - below <= 4:\n            return best\n",
+        "tests/test_auto_quality.py::test_search_quality_gives_the_lowest_quality_that_reaches_the_target",
+    ),
+    Mutation(
+        "auto-small-tiled", "a small auto variant is scored mirror-tiled, as its recorded score says", "scripts/auto_quality.py",
+        "    tiled = min(ready.size) < FULL_SCALES_SIDE\n", "    tiled = False\n",
+        "tests/test_workflow_quality.py::test_auto_variants_reach_the_target_and_say_so",
+    ),
 ]
 
 

@@ -99,12 +99,11 @@ def pyramid(tmp_path):
     return digests
 
 
-def test_choose_quality_writes_the_choice_and_the_width_scored(pyramid, tmp_path):
+def test_choose_quality_writes_the_quality_and_its_score(pyramid, tmp_path):
     output = tmp_path / "quality" / "photo_120x80.webp.json"
     line = choose_quality(pyramid, output, "webp", {"method": 4, "quality": "auto"}, 65.0, (0, 60, 40))
     choice = json.loads(output.read_text())
-    assert set(choice) == {"quality", "ssimulacra2", "scored_width"}
-    assert choice["scored_width"] == 60
+    assert set(choice) == {"quality", "ssimulacra2"}
     assert choice["ssimulacra2"] >= 65
     assert f"chose quality {choice['quality']}" in line
 
@@ -150,11 +149,30 @@ def test_choose_quality_starts_a_wide_search_from_the_hints_search(tmp_path):
     write_pyramid(im, paths, tmp_path / "levels.sha256")
     auto_quality.SEARCHES.clear()
     for width, height in ((600, 360), (1000, 600)):
-        choose_quality(tmp_path / "levels.sha256", tmp_path / f"{width}.json", "webp", {}, 70.0, (0, width, height), hint=(0, 480, 288))
+        choose_quality(tmp_path / "levels.sha256", tmp_path / f"{width}.json", "webp", {}, 70.0, (0, width, height), hints=[(0, 480, 288)])
     # The hint's search once, then each variant's own.
     assert (auto_quality.SEARCHES.misses, auto_quality.SEARCHES.hits) == (3, 1)
     for width in (600, 1000):
-        assert json.loads((tmp_path / f"{width}.json").read_text())["scored_width"] == width
+        assert json.loads((tmp_path / f"{width}.json").read_text())["ssimulacra2"] >= 70
+
+
+def test_past_max_width_a_passing_start_is_kept_and_a_failing_one_raised(tmp_path):
+    im = photo_like((1000, 600))
+    write_pyramid(im, [tmp_path / f"L{level}.raster" for level in range(3)], tmp_path / "levels.sha256")
+    hints = [(0, 480, 288), (0, 600, 360)]
+    choose_quality(tmp_path / "levels.sha256", tmp_path / "at.json", "webp", {}, 70.0, (0, 600, 360), hints=hints[:1])
+    at_max = json.loads((tmp_path / "at.json").read_text())["quality"]
+    choose_quality(tmp_path / "levels.sha256", tmp_path / "wide.json", "webp", {}, 70.0, (0, 1000, 600), hints=hints, max_width=600)
+    wide = json.loads((tmp_path / "wide.json").read_text())
+    assert wide["ssimulacra2"] >= 70
+    assert wide["quality"] >= at_max
+    if wide["quality"] > at_max:  # raised: then proven the lowest above the start
+        assert score_at(im, "webp", wide["quality"] - 1) < 70
+
+
+def test_accept_start_keeps_a_passing_start():
+    assert lowest_quality(float, 50, 70, accept_start=True) == 70
+    assert lowest_quality(float, 50, 40, accept_start=True) == 50
 
 
 @pytest.mark.parametrize("start, step", [(80, 10), (55, 2), (5, 2), (100, 10)])

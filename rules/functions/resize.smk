@@ -191,56 +191,42 @@ def chosen_quality(wildcards):
     ]
 
 
-def search_size(wildcards):
-    """(level, width, height) that a variant's quality is searched at: the
-    variant itself, or its source resized to auto_quality.max_width if that
-    is set and the variant is wider (docs/quality.md)."""
-    width, height = int(wildcards.width), int(wildcards.height)
-    max_width = config["auto_quality"]["max_width"]
+def quality_hints(wildcards):
+    """(level, width, height) of the searches a variant's search starts from,
+    narrowest first (scripts/auto_quality.py): its source at HINT_WIDTH,
+    and at auto_quality.max_width if set, each narrower than the variant.
+    None with object storage, where a job has only its own level."""
     size = job_source_size(wildcards)
-    if not max_width or width <= max_width or size is None:
-        return level_for(wildcards, width), width, height
-    return (
-        level_for(wildcards, max_width),
-        max_width,
-        calculate_new_height(size[0], size[1], max_width),
-    )
-
-
-def hint_size(wildcards):
-    """(level, width, height) of the search a wider one starts from: the
-    source at HINT_WIDTH (scripts/auto_quality.py); None for a search that
-    narrow or narrower, and with object storage (see quality_input)."""
-    width = search_size(wildcards)[1]
-    size = job_source_size(wildcards)
-    if width <= HINT_WIDTH or size is None or storage_prefix():
-        return None
-    height = calculate_new_height(size[0], size[1], HINT_WIDTH)
-    return level_for(wildcards, HINT_WIDTH), HINT_WIDTH, height
-
-
-def search_raster(wildcards):
-    return RASTER_LEVEL_PATTERNS[search_size(wildcards)[0]].format(stem=wildcards.stem)
-
-
-def quality_input():
-    """A choose_quality job depends on its source's pyramid digest file, as a
-    resize job does; with object storage on the level it searches, which
-    is then the one level it has (so no hint)."""
-    return search_raster if storage_prefix() else PYRAMID_DIGESTS
+    if size is None or storage_prefix():
+        return []
+    width = int(wildcards.width)
+    widths = {HINT_WIDTH, config["auto_quality"]["max_width"]}
+    return [
+        (
+            level_for(wildcards, hint),
+            hint,
+            calculate_new_height(size[0], size[1], hint),
+        )
+        for hint in sorted(widths)
+        if 0 < hint < width
+    ]
 
 
 def quality_settings(wildcards):
-    """What a choose_quality job takes besides its paths: where it searches,
-    the encoder settings but the quality, the target and the background. A
-    param: changing the target reruns the auto formats only."""
+    """What a choose_quality job takes besides its paths: the level it
+    searches, the searches it starts from, the encoder settings but the
+    quality, the target and the background. A param: changing the target
+    reruns the auto formats only; max_width only the variants it concerns."""
     fmt = wildcards.fmt
     encoder = {
         key: value for key, value in encoder_options(fmt).items() if key != "quality"
     }
+    hints = quality_hints(wildcards)
+    max_width = config["auto_quality"]["max_width"]
     return {
-        "search": search_size(wildcards),
-        "hint": hint_size(wildcards),
+        "level": target_level(wildcards),
+        "hints": hints,
+        "max_width": max_width if any(h[1] == max_width for h in hints) else 0,
         "encoder": encoder,
         "target": config["auto_quality"]["target"],
         "background": "none" if FORMATS[fmt].alpha else config["background"],
@@ -255,14 +241,13 @@ def choose_quality_priority(wildcards):
 def choose_quality_mem_mb(wildcards):
     """The level read, and the metric's float planes while it scores: about
     200 bytes a pixel searched (scripts/ssimulacra2.py)."""
-    level, width, height = search_size(wildcards)
-    return int(100 + 6 * megapixels(wildcards) / 4**level + 200 * width * height / 1e6)
+    pixels = int(wildcards.width) * int(wildcards.height)
+    return int(resize_mem_mb(wildcards) + 200 * pixels / 1e6)
 
 
 def choose_quality_runtime(wildcards):
     """Minutes a cluster may give a search: generous, a few scores a megapixel."""
-    level, width, height = search_size(wildcards)
-    return int(1 + width * height / 1e6)
+    return int(1 + int(wildcards.width) * int(wildcards.height) / 1e6)
 
 
 def choose_quality_job(input, output, wildcards, params, threads, log):
@@ -276,10 +261,11 @@ def choose_quality_job(input, output, wildcards, params, threads, log):
             wildcards.fmt,
             settings["encoder"],
             settings["target"],
-            tuple(settings["search"]),
+            (settings["level"], int(wildcards.width), int(wildcards.height)),
             settings["background"],
             threads,
-            tuple(settings["hint"]) if settings["hint"] else None,
+            [tuple(hint) for hint in settings["hints"]],
+            settings["max_width"],
         ),
         log[0],
         output[0],
