@@ -17,9 +17,9 @@ worst-case quality); the auto build then runs once per format. With
 
 Prints each build's median wall time and its ratio to the fixed build's, and
 per format the bytes of both builds and their ratio, and the worst score of
-the auto variants (480 px and up) measured on the full variant, whatever
-width the build scored (auto_quality.max_width), with how many are more than
-one point under the target.
+the auto variants (480 px and up), measured again here, with how many are
+more than one point under the target. --max-width sets auto_quality.max_width.
+benchmarks/varied_set.py makes a set with screenshots and flat graphics.
 """
 
 from __future__ import annotations
