@@ -215,9 +215,10 @@ def choose_quality(
     choice = {"quality": quality, "ssimulacra2": round(score, 2)}
     atomic_write(output, lambda handle: handle.write(json.dumps(choice).encode()))
     tried = ", ".join(f"q{q} {s:.2f}" for q, s in scores.items())
+    verdict = "" if score >= target else "no quality reaches the target; "
     return (
         f"chose quality {quality} for {output.name}: SSIMULACRA2 {score:.2f} "
-        f"(target {target}; {len(scores)} scores: {tried})"
+        f"({verdict}target {target}; {len(scores)} scores: {tried})"
     )
 
 

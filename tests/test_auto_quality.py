@@ -200,3 +200,10 @@ def test_lowest_quality_from_a_far_start_on_a_shallow_line(start):
 
     assert lowest_quality(score, 68.03, start, step=2) == 23
     assert len(asked) <= 7
+
+
+def test_an_unreachable_target_gives_100_and_says_so(pyramid, tmp_path):
+    line = choose_quality(pyramid, tmp_path / "x.json", "jpeg", {}, 99.9, (0, 60, 40))
+    choice = json.loads((tmp_path / "x.json").read_text())
+    assert choice["quality"] == 100 and choice["ssimulacra2"] < 99.9
+    assert "no quality reaches the target" in line
