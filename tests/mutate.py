@@ -158,7 +158,7 @@ MUTATIONS = [
     ),
     Mutation(
         "background-param", "changing background rebuilds only the jpeg targets", "rules/functions/resize.smk",
-        '"background": "none" if FORMATS[fmt].alpha else config["background"],', '"background": config["background"],',
+        '    return "none" if FORMATS[fmt].alpha else config["background"]\n', '    return config["background"]\n',
         "tests/test_workflow_incremental.py::test_changing_the_jpeg_background_rebuilds_nothing_else",
     ),
     Mutation(

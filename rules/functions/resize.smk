@@ -114,6 +114,12 @@ def encoder_options(fmt):
     return dict(sorted(config["encoders"][fmt].items()))
 
 
+def flattened_onto(fmt):
+    """The background a format's targets are flattened onto: only formats
+    without alpha (jpeg) have one, so changing it reruns only their targets."""
+    return "none" if FORMATS[fmt].alpha else config["background"]
+
+
 def resize_settings(wildcards):
     """What a resize job takes besides its paths: the pyramid level it
     resamples, its format's encoder settings and the background (only jpeg
@@ -127,7 +133,7 @@ def resize_settings(wildcards):
     return {
         "level": target_level(wildcards),
         "encoder": encoder_options(fmt),
-        "background": "none" if FORMATS[fmt].alpha else config["background"],
+        "background": flattened_onto(fmt),
     }
 
 
@@ -229,7 +235,7 @@ def quality_settings(wildcards):
         "max_width": max_width if any(h[1] == max_width for h in hints) else 0,
         "encoder": encoder,
         "target": config["auto_quality"]["target"],
-        "background": "none" if FORMATS[fmt].alpha else config["background"],
+        "background": flattened_onto(fmt),
     }
 
 
