@@ -99,6 +99,10 @@ RASTER_LEVEL_PATTERNS = [
     str(CACHE_DIR / "{stem}" / f"L{level}.raster") for level in range(RASTER_LEVELS)
 ]
 PYRAMID_DIGESTS = str(CACHE_DIR / "{stem}" / "levels.sha256")
+#: The configured formats whose quality is `auto` (scripts/auto_quality.py).
+AUTO_FORMATS = tuple(
+    fmt for fmt in config["formats"] if config["encoders"][fmt].get("quality") == "auto"
+)
 # The quality chosen for a `quality: auto` variant (rules/resize.smk).
 QUALITY_PATTERN = str(
     CACHE_DIR
@@ -119,10 +123,6 @@ SCRIPTS_DIR = Path(os.path.relpath(Path(workflow.basedir) / "scripts"))
 # Partitions (rules/partitions.smk): with `partitions` N > 0, a run without a
 # `partition` builds nothing itself: it runs one Snakemake per partition,
 # each with `partition` set, and merges the web files they write.
-#: The configured formats whose quality is `auto` (scripts/auto_quality.py).
-AUTO_FORMATS = tuple(
-    fmt for fmt in config["formats"] if config["encoders"][fmt].get("quality") == "auto"
-)
 PARTITIONS = config["partitions"]
 PARTITION = config["partition"]
 PARTITIONED = PARTITIONS > 0 and PARTITION is None

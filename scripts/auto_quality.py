@@ -38,10 +38,15 @@ LOWEST, HIGHEST = 1, 100
 
 
 def lowest_quality(
-    score_at: Callable[[int], float], target: float, start: int, step: int = 10, accept_start: bool = False
+    score_at: Callable[[int], float],
+    target: float,
+    start: int,
+    step: int = 10,
+    accept_start: bool = False,
+    highest: int = HIGHEST,
 ) -> int:
-    """The lowest quality in 1..100 whose score reaches ``target``, taking the
-    score to grow with the quality; 100 if none does.
+    """The lowest quality in 1..``highest`` whose score reaches ``target``,
+    taking the score to grow with the quality; ``highest`` if none does.
 
     First it brackets the answer: from ``start``, it steps down from the
     lowest quality that passes, or up from the highest that fails, by
@@ -78,10 +83,10 @@ def lowest_quality(
         below = max((q for q in known if best is not None and q < best), default=None)
         if best is None:  # every quality tried fails: go up
             top = max(known)
-            if top == HIGHEST:
-                return HIGHEST
+            if top >= highest:
+                return highest
             jump = slope_jump(top, 1) if len(known) > 1 else step
-            guess = min(HIGHEST, top + jump)
+            guess = min(highest, top + jump)
         elif below is None:  # every quality tried passes: go down
             if best == LOWEST:
                 return LOWEST
@@ -149,10 +154,12 @@ def search_quality(
                 scores[quality] = reference.score(mirror_tiled(decoded) if tiled else decoded)
         return scores[quality]
 
+    highest = FORMATS[fmt].max_quality
     if hint is None:
-        quality = lowest_quality(score_at, target, FORMATS[fmt].start_quality)
+        quality = lowest_quality(score_at, target, FORMATS[fmt].start_quality, highest=highest)
     else:
-        quality = lowest_quality(score_at, target, hint, step=HINT_STEP, accept_start=accept_hint)
+        start = min(hint, highest)
+        quality = lowest_quality(score_at, target, start, step=HINT_STEP, accept_start=accept_hint, highest=highest)
     return quality, score_at(quality), scores
 
 

@@ -31,13 +31,16 @@ class Format:
     #: Where a ``quality: auto`` search starts (the default fixed quality), or
     #: None for a format without a lossy quality (scripts/auto_quality.py).
     start_quality: int | None = None
+    #: The highest quality a search may choose: Pillow's advice for JPEG is
+    #: 95 at most (above, files grow for hardly any gain), as the config's.
+    max_quality: int = 100
 
 
 FORMATS: dict[str, Format] = {
     "png": Format("PNG", "PIL.PngImagePlugin", "image/png", alpha=True, threaded=False, cost=22),
     "webp": Format("WEBP", "PIL.WebPImagePlugin", "image/webp", alpha=True, threaded=False, cost=6, start_quality=80),
     "avif": Format("AVIF", "PIL.AvifImagePlugin", "image/avif", alpha=True, threaded=True, cost=25, start_quality=60),
-    "jpeg": Format("JPEG", "PIL.JpegImagePlugin", "image/jpeg", alpha=False, threaded=False, cost=1, start_quality=82),
+    "jpeg": Format("JPEG", "PIL.JpegImagePlugin", "image/jpeg", alpha=False, threaded=False, cost=1, start_quality=82, max_quality=95),
 }
 
 #: The formats whose quality may be ``auto``.

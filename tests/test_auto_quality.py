@@ -27,8 +27,9 @@ def test_lowest_quality_finds_the_boundary_of_a_growing_score(target, start):
 
 
 @pytest.mark.parametrize("start", [1, 60, 100])
-def test_lowest_quality_is_100_when_no_quality_reaches_the_target(start):
+def test_lowest_quality_is_the_highest_when_no_quality_reaches_the_target(start):
     assert lowest_quality(lambda q: q / 2, 80, start) == 100
+    assert lowest_quality(lambda q: q / 2, 80, min(start, 95), highest=95) == 95
 
 
 @pytest.mark.parametrize("start", [1, 60, 100])
@@ -202,8 +203,9 @@ def test_lowest_quality_from_a_far_start_on_a_shallow_line(start):
     assert len(asked) <= 7
 
 
-def test_an_unreachable_target_gives_100_and_says_so(pyramid, tmp_path):
-    line = choose_quality(pyramid, tmp_path / "x.json", "jpeg", {}, 99.9, (0, 60, 40))
+@pytest.mark.parametrize("fmt, highest", [("webp", 100), ("jpeg", 95)])
+def test_an_unreachable_target_gives_the_highest_quality_and_says_so(pyramid, tmp_path, fmt, highest):
+    line = choose_quality(pyramid, tmp_path / "x.json", fmt, {}, 99.9, (0, 60, 40))
     choice = json.loads((tmp_path / "x.json").read_text())
-    assert choice["quality"] == 100 and choice["ssimulacra2"] < 99.9
+    assert choice["quality"] == highest and choice["ssimulacra2"] < 99.9
     assert "no quality reaches the target" in line

@@ -201,7 +201,8 @@ def quality_hints(wildcards):
     """(level, width, height) of the searches a variant's search starts from,
     narrowest first (scripts/auto_quality.py): its source at HINT_WIDTH,
     and at auto_quality.max_width if set, each narrower than the variant.
-    None with object storage, where a job has only its own level."""
+    No hints with object storage, where a job has only its own level: the
+    search then starts at the format's default quality."""
     size = job_source_size(wildcards)
     if size is None or storage_prefix():
         return []
