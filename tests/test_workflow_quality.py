@@ -2,11 +2,12 @@
 
 import csv
 import json
+import shutil
 
 import pytest
 from PIL import Image
 
-from conftest import changed
+from conftest import Workflow, changed
 from scripts.ssimulacra2 import Reference, mirror_tiled
 
 
@@ -123,3 +124,17 @@ def test_a_quality_that_cannot_be_is_refused_before_any_job(workflow, webp, mess
     assert done.returncode != 0
     assert f"config.yaml: invalid value for {message}" in done.stdout + done.stderr
     assert not workflow.results.exists()
+
+
+def test_a_partitioned_auto_build_matches_one_dag(workflow, tmp_path):
+    photo_like(workflow.inputs / "photo.png")
+    photo_like(workflow.inputs / "other.png", size=(90, 120))
+    set_auto(workflow, target=70)
+    workflow.run("--config", "partitions=2")
+    single = Workflow(tmp_path / "single")
+    shutil.copytree(workflow.inputs, single.inputs)
+    set_auto(single, target=70)
+    single.run()
+    assert (workflow.results / "manifest.json").read_text() == (single.results / "manifest.json").read_text()
+    assert (workflow.build / "report.csv").read_text() == (single.build / "report.csv").read_text()
+    assert "quality" in manifest_variants(workflow)["photo_40x30.webp"]
