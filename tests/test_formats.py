@@ -9,13 +9,26 @@ import yaml
 from PIL import Image
 
 from conftest import ROOT
-from scripts.formats import FORMATS, is_variant_name, parse_variant_name, variant_name
+from scripts.formats import AUTO_QUALITY_FORMATS, FORMATS, is_variant_name, parse_variant_name, variant_name
 
 
 def test_the_config_schema_offers_exactly_the_formats_of_the_table():
     schema = yaml.safe_load((ROOT / "rules" / "schemas" / "config.schema.yaml").read_text())
     assert schema["properties"]["formats"]["items"]["enum"] == list(FORMATS)
     assert set(schema["properties"]["encoders"]["properties"]) == set(FORMATS)
+
+
+def test_the_config_schema_takes_quality_auto_exactly_for_the_formats_with_a_search_start():
+    encoders = yaml.safe_load((ROOT / "rules" / "schemas" / "config.schema.yaml").read_text())["properties"]["encoders"]
+    takes_auto = {
+        fmt for fmt, spec in encoders["properties"].items()
+        if spec["properties"].get("quality", {}).get("pattern") == "^auto$"
+    }
+    assert takes_auto == set(AUTO_QUALITY_FORMATS) == {"webp", "avif", "jpeg"}
+    for fmt in AUTO_QUALITY_FORMATS:
+        quality = encoders["properties"][fmt]["properties"]["quality"]
+        assert quality["default"] == FORMATS[fmt].start_quality
+        assert quality["maximum"] == FORMATS[fmt].max_quality
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
