@@ -132,35 +132,58 @@ def search_quality(
     threads: int = 1,
     hint: int | None = None,
     accept_hint: bool = False,
-) -> tuple[int, float, dict[int, float]]:
+) -> tuple[int, float, list[str], dict[str, Any]]:
     """The lowest quality at which ``im`` encoded as ``fmt`` scores ``target``
-    or more against itself, its score, and every score taken. An image
-    under 256 px a side is encoded as it is, then it and its decoding are
-    scored mirror-tiled. ``hint``, a quality thought close (the one chosen
-    for a smaller copy of the image), is where the search starts, else at
-    the format's default; ``accept_hint``: if the hint passes, it is kept."""
-    if FORMATS[fmt].start_quality is None:
+    or more against itself, its score, every score taken (``q80 71.25``),
+    and the encoder settings it needed beyond ``options``. An image under 256 px a side is
+    encoded as it is, then it and its decoding are scored mirror-tiled.
+    ``hint``, a quality thought close (the one chosen for a smaller copy of
+    the image), is where the search starts, else at the format's default;
+    ``accept_hint``: if the hint passes, it is kept.
+
+    If no quality reaches the target, the search is made again with the
+    format's exact settings (full chroma; lossless for WebP, scored once),
+    which are then returned with what they gave."""
+    spec = FORMATS[fmt]
+    if spec.start_quality is None:
         msg = f"{fmt} has no lossy quality to choose"
         raise ValueError(msg)
     ready = prepare_for_format(im, fmt, background)
     tiled = min(ready.size) < FULL_SCALES_SIDE
     reference = Reference(mirror_tiled(ready) if tiled else ready)
+
+    def scorer(settings: Mapping[str, Any], scores: dict[int, float]) -> Callable[[int], float]:
+        def score_at(quality: int) -> float:
+            if quality not in scores:
+                with Image.open(io.BytesIO(encode(ready, fmt, settings, quality, threads))) as decoded:
+                    decoded.load()
+                    scores[quality] = reference.score(mirror_tiled(decoded) if tiled else decoded)
+            return scores[quality]
+
+        return score_at
+
     scores: dict[int, float] = {}
-
-    def score_at(quality: int) -> float:
-        if quality not in scores:
-            with Image.open(io.BytesIO(encode(ready, fmt, options, quality, threads))) as decoded:
-                decoded.load()
-                scores[quality] = reference.score(mirror_tiled(decoded) if tiled else decoded)
-        return scores[quality]
-
-    highest = FORMATS[fmt].max_quality
+    score_at = scorer(options, scores)
     if hint is None:
-        quality = lowest_quality(score_at, target, FORMATS[fmt].start_quality, highest=highest)
+        quality = lowest_quality(score_at, target, spec.start_quality, highest=spec.max_quality)
     else:
-        start = min(hint, highest)
-        quality = lowest_quality(score_at, target, start, step=HINT_STEP, accept_start=accept_hint, highest=highest)
-    return quality, score_at(quality), scores
+        start = min(hint, spec.max_quality)
+        quality = lowest_quality(
+            score_at, target, start, step=HINT_STEP, accept_start=accept_hint, highest=spec.max_quality
+        )
+    exact = dict(spec.exact)
+    tried = [f"q{q} {score:.2f}" for q, score in scores.items()]
+    if score_at(quality) >= target or not exact or all(options.get(k) == v for k, v in exact.items()):
+        return quality, score_at(quality), tried, {}
+    exact_scores: dict[int, float] = {}
+    exact_at = scorer({**options, **exact}, exact_scores)
+    if exact.get("lossless"):  # the quality is the effort: one encode, at the default
+        quality = spec.start_quality
+        exact_at(quality)
+    else:
+        quality = lowest_quality(exact_at, target, spec.start_quality, highest=spec.max_quality)
+    tried += [f"q{q} {score:.2f} exact" for q, score in exact_scores.items()]
+    return quality, exact_at(quality), tried, exact
 
 
 #: A search of a variant wider than this starts from the quality chosen for
@@ -173,7 +196,7 @@ HINT_WIDTH, HINT_STEP = 480, 2
 def search_resample(
     level: tuple, width: int, height: int, fmt: str, options: tuple, target: float, background: str, threads: int,
     hints: tuple, max_width: int,
-) -> tuple[int, float, dict[int, float]]:
+) -> tuple[int, float, list[str], dict[str, Any]]:
     """The search at ``width`` x ``height`` from pyramid level ``level`` (a
     file identity). It starts from the search at the last of ``hints``
     ((level, width, height), narrowest first), itself started from the ones
@@ -190,7 +213,9 @@ def search_resample(
 #: The searches of one process, shared by its jobs: a hint's search is made
 #: once for all the wider variants of its source and format, and it is the
 #: search of the variant of that width, if there is one.
-SEARCHES: SharedResults[tuple[int, float, dict[int, float]]] = SharedResults(search_resample, size=64)
+SEARCHES: SharedResults[tuple[int, float, list[str], dict[str, Any]]] = SharedResults(
+    search_resample, size=64
+)
 
 
 def choose_quality(
@@ -216,19 +241,21 @@ def choose_quality(
         checked_height(path, width, height)
         key.append((file_identity(path), width, height))
     settings = tuple(sorted((name, value) for name, value in options.items() if name != "quality"))
-    quality, score, scores = SEARCHES.get(
+    quality, score, tried, exact = SEARCHES.get(
         *key[-1], fmt, settings, target, background, threads, tuple(key[:-1]), max_width
     )
-    choice = {"quality": quality, "ssimulacra2": round(score, 2)}
+    choice = {"quality": quality, "ssimulacra2": round(score, 2), "settings": exact}
     atomic_write(output, lambda handle: handle.write(json.dumps(choice).encode()))
-    tried = ", ".join(f"q{q} {s:.2f}" for q, s in scores.items())
     verdict = "" if score >= target else "no quality reaches the target; "
+    if exact:
+        verdict += f"with {', '.join(f'{k}={v}' for k, v in exact.items())}; "
     return (
         f"chose quality {quality} for {output.name}: SSIMULACRA2 {score:.2f} "
-        f"({verdict}target {target}; {len(scores)} scores: {tried})"
+        f"({verdict}target {target}; {len(tried)} scores: {', '.join(tried)})"
     )
 
 
 def read_choice(path: Path) -> dict[str, Any]:
-    """What :func:`choose_quality` wrote: quality and ssimulacra2."""
+    """What :func:`choose_quality` wrote: quality, ssimulacra2, and the
+    encoder settings the quality needs beyond the configured ones."""
     return json.loads(path.read_text(encoding="utf-8"))

@@ -34,13 +34,17 @@ class Format:
     #: The highest quality a search may choose: Pillow's advice for JPEG is
     #: 95 at most (above, files grow for hardly any gain), as the config's.
     max_quality: int = 100
+    #: Encoder settings an ``auto`` search turns to when no quality reaches
+    #: the target (full chroma, or WebP's lossless mode): sharp coloured
+    #: edges, as in screenshots and flat graphics, need them.
+    exact: tuple[tuple[str, object], ...] = ()
 
 
 FORMATS: dict[str, Format] = {
     "png": Format("PNG", "PIL.PngImagePlugin", "image/png", alpha=True, threaded=False, cost=22),
-    "webp": Format("WEBP", "PIL.WebPImagePlugin", "image/webp", alpha=True, threaded=False, cost=6, start_quality=80),
-    "avif": Format("AVIF", "PIL.AvifImagePlugin", "image/avif", alpha=True, threaded=True, cost=25, start_quality=60),
-    "jpeg": Format("JPEG", "PIL.JpegImagePlugin", "image/jpeg", alpha=False, threaded=False, cost=1, start_quality=82, max_quality=95),
+    "webp": Format("WEBP", "PIL.WebPImagePlugin", "image/webp", alpha=True, threaded=False, cost=6, start_quality=80, exact=(("lossless", True),)),
+    "avif": Format("AVIF", "PIL.AvifImagePlugin", "image/avif", alpha=True, threaded=True, cost=25, start_quality=60, exact=(("subsampling", "4:4:4"),)),
+    "jpeg": Format("JPEG", "PIL.JpegImagePlugin", "image/jpeg", alpha=False, threaded=False, cost=1, start_quality=82, max_quality=95, exact=(("subsampling", 0),)),
 }
 
 #: The formats whose quality may be ``auto``.

@@ -514,7 +514,10 @@ def write_record(
     """Write the record of ``source``; ``choices`` are the files in which
     scripts/auto_quality.py wrote the quality of its ``quality: auto``
     variants, each named after its variant with ``.json`` added."""
-    chosen = {Path(path).stem: json.loads(Path(path).read_text(encoding="utf-8")) for path in choices}
+    chosen = {}
+    for path in choices:
+        choice = json.loads(Path(path).read_text(encoding="utf-8"))
+        chosen[Path(path).stem] = {"quality": choice["quality"], "ssimulacra2": choice["ssimulacra2"]}
     record = describe_source(
         source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name, versioned=versioned, choices=chosen
     )

@@ -232,6 +232,11 @@ MUTATIONS = [
         "    tiled = min(ready.size) < FULL_SCALES_SIDE\n", "    tiled = False\n",
         "tests/test_workflow_quality.py::test_auto_variants_reach_the_target_and_say_so",
     ),
+    Mutation(
+        "auto-exact", "a JPEG that 4:2:0 chroma keeps from the target is encoded in full chroma", "scripts/formats.py",
+        ', exact=(("subsampling", 0),)', "",
+        "tests/test_workflow_quality.py::test_a_jpeg_out_of_reach_of_its_chroma_is_encoded_in_full_chroma",
+    ),
 ]
 
 

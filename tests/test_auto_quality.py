@@ -5,10 +5,11 @@ import math
 import json
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from scripts import auto_quality
 from scripts.auto_quality import choose_quality, encode, lowest_quality, search_quality
+from scripts.formats import FORMATS
 from scripts.imageops import write_pyramid
 from scripts.ssimulacra2 import Reference, mirror_tiled
 
@@ -61,7 +62,7 @@ def score_at(im: Image.Image, fmt: str, quality: int) -> float:
 @pytest.mark.parametrize("target", [55, 75])
 def test_search_quality_gives_the_lowest_quality_that_reaches_the_target(fmt, target):
     im = photo_like()
-    quality, score, _ = search_quality(im, fmt, {}, target)
+    quality, score, *_ = search_quality(im, fmt, {}, target)
     assert score == pytest.approx(score_at(im, fmt, quality))
     assert score >= target
     if quality > 1:
@@ -70,7 +71,7 @@ def test_search_quality_gives_the_lowest_quality_that_reaches_the_target(fmt, ta
 
 def test_search_quality_scores_a_wide_image_untiled():
     im = photo_like((300, 260))
-    quality, score, _ = search_quality(im, "webp", {}, 70)
+    quality, score, *_ = search_quality(im, "webp", {}, 70)
     assert score == pytest.approx(Reference(im).score(Image.open(io.BytesIO(encode(im, "webp", {}, quality)))))
 
 
@@ -87,7 +88,7 @@ def test_png_has_no_quality_to_choose():
 def test_jpeg_is_scored_flattened_onto_the_background():
     im = photo_like().convert("RGBA")
     im.putalpha(128)
-    quality, score, _ = search_quality(im, "jpeg", {}, 60, background="#336699")
+    quality, score, *_ = search_quality(im, "jpeg", {}, 60, background="#336699")
     assert score >= 60
 
 
@@ -104,7 +105,8 @@ def test_choose_quality_writes_the_quality_and_its_score(pyramid, tmp_path):
     output = tmp_path / "quality" / "photo_120x80.webp.json"
     line = choose_quality(pyramid, output, "webp", {"method": 4, "quality": "auto"}, 65.0, (0, 60, 40))
     choice = json.loads(output.read_text())
-    assert set(choice) == {"quality", "ssimulacra2"}
+    assert set(choice) == {"quality", "ssimulacra2", "settings"}
+    assert choice["settings"] == {}
     assert choice["ssimulacra2"] >= 65
     assert f"chose quality {choice['quality']}" in line
 
@@ -127,7 +129,7 @@ def test_choose_quality_refuses_a_size_off_the_aspect_ratio(pyramid, tmp_path):
 @pytest.mark.parametrize("hint", [20, 60, 95])
 def test_a_hint_changes_where_the_search_starts_not_what_it_proves(hint):
     im = photo_like((300, 200))
-    quality, score, _ = search_quality(im, "webp", {}, 70, hint=hint)
+    quality, score, *_ = search_quality(im, "webp", {}, 70, hint=hint)
     assert score >= 70
     if quality > 1:
         assert score_at(im, "webp", quality - 1) < 70
@@ -205,7 +207,28 @@ def test_lowest_quality_from_a_far_start_on_a_shallow_line(start):
 
 @pytest.mark.parametrize("fmt, highest", [("webp", 100), ("jpeg", 95)])
 def test_an_unreachable_target_gives_the_highest_quality_and_says_so(pyramid, tmp_path, fmt, highest):
-    line = choose_quality(pyramid, tmp_path / "x.json", fmt, {}, 99.9, (0, 60, 40))
+    # With the exact settings already configured, nothing is left to turn to.
+    exact = dict(FORMATS[fmt].exact)
+    line = choose_quality(pyramid, tmp_path / "x.json", fmt, exact, 100.5, (0, 60, 40))
     choice = json.loads((tmp_path / "x.json").read_text())
-    assert choice["quality"] == highest and choice["ssimulacra2"] < 99.9
+    assert choice["ssimulacra2"] < 100.5 and choice["settings"] == {}
+    assert choice["quality"] == highest
     assert "no quality reaches the target" in line
+
+
+def coloured_edges(size=(120, 68)) -> Image.Image:
+    """Flat shapes in saturated colours: 4:2:0 chroma blurs their edges."""
+    im = Image.new("RGB", size, "#fde68a")
+    draw = ImageDraw.Draw(im)
+    for i, colour in enumerate(("#ef4444", "#3b82f6", "#10b981", "#8b5cf6")):
+        draw.rectangle((5 + i * 28, 8 + i * 9, 25 + i * 28, 50 + i * 3), fill=colour)
+    return im
+
+
+@pytest.mark.parametrize("fmt, exact", [("jpeg", {"subsampling": 0}), ("webp", {"lossless": True})])
+def test_a_target_out_of_reach_of_420_chroma_turns_to_the_exact_settings(fmt, exact):
+    im = coloured_edges()
+    assert score_at(im, fmt, FORMATS[fmt].max_quality) < 85  # out of reach as configured
+    quality, score, tried, settings = search_quality(im, fmt, {}, 85)
+    assert settings == exact and score >= 85
+    assert any(entry.endswith("exact") for entry in tried)

@@ -3,9 +3,10 @@
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from conftest import Workflow, changed
 from scripts.ssimulacra2 import Reference, mirror_tiled
@@ -43,7 +44,7 @@ def manifest_variants(workflow):
 
 
 def full_score(workflow, name):
-    reference = Image.open(workflow.results / name.replace(".webp", ".png")).convert("RGB")
+    reference = Image.open(workflow.results / Path(name).with_suffix(".png")).convert("RGB")
     distorted = Image.open(workflow.results / name).convert("RGB")
     return Reference(mirror_tiled(reference)).score(mirror_tiled(distorted))
 
@@ -138,3 +139,22 @@ def test_a_partitioned_auto_build_matches_one_dag(workflow, tmp_path):
     assert (workflow.results / "manifest.json").read_text() == (single.results / "manifest.json").read_text()
     assert (workflow.build / "report.csv").read_text() == (single.build / "report.csv").read_text()
     assert "quality" in manifest_variants(workflow)["photo_40x30.webp"]
+
+
+def test_a_jpeg_out_of_reach_of_its_chroma_is_encoded_in_full_chroma(workflow):
+    im = Image.new("RGB", (160, 90), "#fde68a")
+    draw = ImageDraw.Draw(im)
+    for i, colour in enumerate(("#ef4444", "#3b82f6", "#10b981", "#8b5cf6")):
+        draw.rectangle((8 + i * 38, 10 + i * 12, 34 + i * 38, 70 + i * 4), fill=colour)
+    workflow.inputs.mkdir(parents=True, exist_ok=True)
+    im.save(workflow.inputs / "shapes.png")
+    workflow.set_config(formats=["png", "jpeg"])
+    set_auto(workflow, fmt="jpeg", target=85)
+    workflow.run()
+    manifest = json.loads((workflow.results / "manifest.json").read_text())
+    for v in manifest["sources"]["shapes"]["variants"]:
+        if v["format"] == "jpeg":
+            assert v["ssimulacra2"] >= 85
+            assert full_score(workflow, v["path"]) == pytest.approx(v["ssimulacra2"], abs=0.01)
+            with Image.open(workflow.results / v["path"]) as served:
+                assert served.layer[0][1:3] == served.layer[1][1:3]  # luma and chroma sampled alike: 4:4:4

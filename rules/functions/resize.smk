@@ -154,11 +154,12 @@ def resize_priority(wildcards):
 def resize_job(input, output, wildcards, params, threads, log):
     """The body of a resize job (a thread of Snakemake's process). A
     `quality: auto` variant is encoded at the quality its choose_quality job
-    wrote."""
+    wrote, with the settings beyond the configured ones that it needed."""
     settings = params.settings
     encoder = settings["encoder"]
     if AUTO_FORMATS and input.quality:
-        encoder = {**encoder, "quality": read_choice(Path(input.quality[0]))["quality"]}
+        choice = read_choice(Path(input.quality[0]))
+        encoder = {**encoder, **choice["settings"], "quality": choice["quality"]}
     run_in_thread(
         functools.partial(
             resize_image,
