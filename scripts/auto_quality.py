@@ -29,7 +29,7 @@ from typing import Any
 from PIL import Image
 
 from scripts.formats import FORMATS
-from scripts.imageops import atomic_write, level_path, pillow_save_options, prepare_for_format
+from scripts.imageops import atomic_write, encoder_arguments, image_to_encode, level_path
 from scripts.memo import SharedResults, file_identity
 from scripts.resize_image import RESAMPLES, checked_height
 from scripts.ssimulacra2 import FULL_SCALES_SIDE, Reference, mirror_tiled
@@ -114,10 +114,9 @@ def lowest_quality(
 
 
 def encode(im: Image.Image, fmt: str, options: Mapping[str, Any], quality: int, threads: int = 1) -> bytes:
-    """``im`` encoded as ``fmt`` with ``options`` at ``quality``, in memory."""
-    pillow = {**pillow_save_options(fmt, options), "quality": quality}
-    if FORMATS[fmt].threaded:
-        pillow.setdefault("max_threads", threads)
+    """``im`` encoded as ``fmt`` with ``options`` at ``quality``, in memory,
+    with the arguments the resize job's save gives the encoder."""
+    pillow = {**encoder_arguments(fmt, options, threads), "quality": quality}
     buffer = io.BytesIO()
     im.save(buffer, format=FORMATS[fmt].pillow, **pillow)
     return buffer.getvalue()
@@ -148,7 +147,8 @@ def search_quality(
     if spec.start_quality is None:
         msg = f"{fmt} has no lossy quality to choose"
         raise ValueError(msg)
-    ready = prepare_for_format(im, fmt, background)
+    # A copy: the resample is shared with the resize jobs, which save it meanwhile.
+    ready = image_to_encode(im, fmt, background)
     tiled = min(ready.size) < FULL_SCALES_SIDE
     reference = Reference(mirror_tiled(ready) if tiled else ready)
 

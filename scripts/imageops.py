@@ -415,6 +415,28 @@ def zlib_ng_level(fmt: str, options: Mapping[str, Any]) -> int | None:
     return 9 if options.get("optimize") else int(options.get("compress_level", 6))
 
 
+def image_to_encode(im: Image.Image, fmt: str, background: str) -> Image.Image:
+    """``im`` as the encoder of ``fmt`` takes it, and never ``im`` itself.
+
+    Image.save() keeps its arguments on the image (``encoderinfo``) while it
+    encodes, and a save of the same image that starts meanwhile takes them
+    over its own: two jobs saving one resample shared by scripts/memo.py
+    could encode with each other's settings.
+    """
+    ready = prepare_for_format(im, fmt, background)
+    return im.copy() if ready is im else ready
+
+
+def encoder_arguments(fmt: str, options: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
+    """The keyword arguments of Image.save() for ``fmt``: :func:`pillow_save_options`,
+    and for an encoder with a thread pool of its own (AVIF) ``threads``, the
+    job's budget, unless ``options`` sets ``max_threads``."""
+    pillow_options = pillow_save_options(fmt, options)
+    if FORMATS[fmt].threaded:
+        pillow_options.setdefault("max_threads", threads)
+    return pillow_options
+
+
 def save_image(
     im: Image.Image,
     path: Path,
@@ -436,16 +458,8 @@ def save_image(
     # Image.save() first imports Pillow's five common plugins (~30 ms) for
     # format detection; the format is explicit and its plugin loaded, so skip it.
     Image._initialized = max(Image._initialized, 1)
-    ready = prepare_for_format(im, fmt, background)
-    if ready is im:
-        # Image.save() keeps its arguments on the image (``encoderinfo``) while
-        # it encodes, and a save of the same image that starts meanwhile takes
-        # them over its own: two jobs saving one resample shared by
-        # scripts/memo.py could encode with each other's settings.
-        ready = im.copy()
-    pillow_options = pillow_save_options(fmt, options)
-    if spec.threaded:
-        pillow_options.setdefault("max_threads", threads)
+    ready = image_to_encode(im, fmt, background)
+    pillow_options = encoder_arguments(fmt, options, threads)
     level = zlib_ng_level(fmt, options)
     if level is None:
         atomic_write(path, lambda handle: ready.save(handle, format=spec.pillow, **pillow_options))

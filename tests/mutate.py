@@ -189,7 +189,7 @@ MUTATIONS = [
     Mutation(
         "shared-image-copy", "a resample shared between jobs encodes with each job's own settings",
         "scripts/imageops.py",
-        "    if ready is im:\n", "    if False:\n",
+        "    return im.copy() if ready is im else ready\n", "    return ready\n",
         "tests/test_imageops.py::test_save_image_keeps_its_settings_when_another_job_saves_the_same_image",
     ),
     Mutation(

@@ -69,6 +69,17 @@ def test_search_quality_gives_the_lowest_quality_that_reaches_the_target(fmt, ta
         assert score_at(im, fmt, quality - 1) < target
 
 
+def test_search_quality_never_saves_the_shared_resample_itself(monkeypatch):
+    """The resample is shared with resize jobs that save it meanwhile: two saves
+    of one image object can swap their settings (scripts/imageops.py)."""
+    im = photo_like()
+    saved = []
+    original = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", lambda self, *a, **k: (saved.append(self), original(self, *a, **k))[1])
+    search_quality(im, "webp", {}, 70)
+    assert saved and all(each is not im for each in saved)
+
+
 def test_search_quality_scores_a_wide_image_untiled():
     im = photo_like((300, 260))
     quality, score, *_ = search_quality(im, "webp", {}, 70)
