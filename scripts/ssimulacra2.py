@@ -19,10 +19,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
+from threadpoolctl import threadpool_limits
 
-# A job is one thread (rules/resize.smk): OpenCV's own thread pool would
-# take the other cores from the jobs running beside it.
+# A job is one thread (rules/resize.smk): OpenCV's and BLAS's own thread
+# pools would take the other cores from the jobs running beside it. BLAS's
+# (the sums below, XYB's matrix) busy-waits: with it, a score of a 4000 px
+# variant took 2.4 CPU-s for 1.3 s of wall time, alone on 2 cores, and
+# 1.2 CPU-s without it (docs/quality.md).
 cv2.setNumThreads(1)
+threadpool_limits(limits=1, user_api="blas")
 
 #: The weights of the 108 components (3 channels x 6 scales x (SSIM, ringing,
 #: blurring) x (L1, L4 norm)), from libjxl's tools/ssimulacra2.cc.
