@@ -14,6 +14,7 @@ import json
 
 import pytest
 from ssimulacra2 import ssimulacra2 as package
+from threadpoolctl import threadpool_info
 
 from benchmarks.ssimulacra2_reference import REFERENCE, pairs
 from scripts.ssimulacra2 import FULL_SCALES_SIDE, mirror_tiled
@@ -80,3 +81,11 @@ def test_the_vectorised_metric_refuses_images_of_different_sizes():
 
     with pytest.raises(ValueError, match=r"the images differ in size: \(10, 10\) and \(10, 11\)"):
         vectorised(Image.new("RGB", (10, 10)), Image.new("RGB", (10, 11)))
+
+
+def test_numpys_blas_runs_on_one_thread_once_the_metric_is_imported():
+    """A job is one thread: numpy's BLAS pool of a thread a core busy-waited
+    on the cores of the jobs beside it (docs/quality.md, "Two cores")."""
+    numpys = [pool for pool in threadpool_info() if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
+    assert numpys
+    assert [pool["num_threads"] for pool in numpys] == [1] * len(numpys)
