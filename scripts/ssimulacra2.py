@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 # pools would take the other cores from the jobs running beside it. BLAS's
 # (the sums below, XYB's matrix) busy-waits: with it, a score of a 4000 px
 # variant took 2.4 CPU-s for 1.3 s of wall time, alone on 2 cores, and
-# 1.2 CPU-s without it (docs/quality.md).
+# 1.2 CPU-s on one BLAS thread (docs/quality.md).
 cv2.setNumThreads(1)
 threadpool_limits(limits=1, user_api="blas")
 
