@@ -21,14 +21,18 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from scripts.auto_quality import search_quality  # noqa: E402
 
 VARIANT = re.compile(r"(?P<stem>.+)_(?P<width>\d+)x(?P<height>\d+)\.png$")
-ENCODERS = {"webp": {"method": 4, "lossless": False}, "avif": {"speed": 6}, "jpeg": {"progressive": True}}
+#: The formats whose quality a search chooses, and the workflow's settings for them.
+LOSSY = ("webp", "avif", "jpeg")
+ENCODERS = yaml.safe_load((ROOT / "config.yaml").read_text())["encoders"]
 
 
 def tile_proxy(im: Image.Image, tile: int, tiles: int) -> Image.Image:
@@ -57,7 +61,7 @@ def main() -> None:
     parser.add_argument("results", type=Path)
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--tiles", type=int, default=16)
-    parser.add_argument("--format", choices=sorted(ENCODERS), default="webp")
+    parser.add_argument("--format", choices=LOSSY, default="webp")
     parser.add_argument("--target", type=float, default=70.0)
     parser.add_argument("--min-width", type=int, default=1928)
     args = parser.parse_args()
