@@ -20,7 +20,6 @@ passes, else raises it to the lowest that passes. A score costs seconds at
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -29,8 +28,9 @@ from typing import Any
 from PIL import Image
 
 from scripts.formats import FORMATS
-from scripts.imageops import atomic_write, encoder_arguments, image_to_encode, level_path
+from scripts.imageops import encoder_arguments, image_to_encode, level_path
 from scripts.memo import SharedResults, file_identity
+from scripts.quality_choice import write_choice
 from scripts.resize_image import RESAMPLES, checked_height
 from scripts.ssimulacra2 import FULL_SCALES_SIDE, Reference, mirror_tiled
 
@@ -244,8 +244,7 @@ def choose_quality(
     quality, score, tried, exact = SEARCHES.get(
         *key[-1], fmt, settings, target, background, threads, tuple(key[:-1]), max_width
     )
-    choice = {"quality": quality, "ssimulacra2": round(score, 2), "settings": exact}
-    atomic_write(output, lambda handle: handle.write(json.dumps(choice).encode()))
+    write_choice(output, quality, score, exact)
     verdict = "" if score >= target else "no quality reaches the target; "
     if exact:
         verdict += f"with {', '.join(f'{k}={v}' for k, v in exact.items())}; "
@@ -253,9 +252,3 @@ def choose_quality(
         f"chose quality {quality} for {output.name}: SSIMULACRA2 {score:.2f} "
         f"({verdict}target {target}; {len(tried)} scores: {', '.join(tried)})"
     )
-
-
-def read_choice(path: Path) -> dict[str, Any]:
-    """What :func:`choose_quality` wrote: quality, ssimulacra2, and the
-    encoder settings the quality needs beyond the configured ones."""
-    return json.loads(path.read_text(encoding="utf-8"))

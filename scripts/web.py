@@ -30,6 +30,7 @@ from urllib.parse import quote
 from scripts.formats import FORMATS, parse_variant_name
 from scripts.imageops import atomic_write
 from scripts.placeholder import describe_placeholder, placeholder_variant
+from scripts.quality_choice import read_choice
 
 #: Formats offered as ``<source>`` elements, best compression first: browsers
 #: take the first type they support.
@@ -516,7 +517,7 @@ def write_record(
     variants, each named after its variant with ``.json`` added."""
     chosen = {}
     for path in choices:
-        choice = json.loads(Path(path).read_text(encoding="utf-8"))
+        choice = read_choice(path)
         chosen[Path(path).stem] = {"quality": choice["quality"], "ssimulacra2": choice["ssimulacra2"]}
     record = describe_source(
         source, size, variants, alt=alt, base_url=base_url, drop=drop, name=name, versioned=versioned, choices=chosen

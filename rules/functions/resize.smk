@@ -2,10 +2,11 @@
 import hashlib
 import shlex
 
-from scripts.auto_quality import HINT_WIDTH, choose_quality, read_choice
+from scripts.auto_quality import HINT_WIDTH, choose_quality
 from scripts.formats import FORMAT_PATTERN, FORMATS
 from scripts.imageops import calculate_new_height, pyramid_level
 from scripts.joblog import run_in_thread
+from scripts.quality_choice import read_choice
 from scripts.resize_image import resize_image
 
 
