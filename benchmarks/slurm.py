@@ -29,20 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import ROOT, copy_workflow  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
-from slurm_cluster import CLUSTER_OPTIONS, missing_programs, running_cluster  # noqa: E402
-
-
-def patched_plugin(folder: Path) -> Path:
-    """A copy of the installed SLURM executor plugin with the upstream patch
-    applied, in ``folder`` (to put first on PYTHONPATH)."""
-    import snakemake_executor_plugin_slurm as plugin
-
-    package = Path(plugin.__file__).parent
-    shutil.copytree(package, folder / package.name, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
-    patch = ROOT / "docs" / "upstream" / "slurm-status-check-backoff.patch"
-    subprocess.run(["git", "apply", str(patch)], cwd=folder, check=True)
-    return folder
+from slurm_cluster import missing_programs, running_cluster  # noqa: E402
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -64,11 +51,6 @@ def main() -> int:
     parser.add_argument("sources", nargs="?", type=Path, default=ROOT / "input_images")
     parser.add_argument("--partitions", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument(
-        "--patched-plugin", action="store_true",
-        help="run the cluster builds with docs/upstream/slurm-status-check-backoff.patch applied to a copy "
-        "of the SLURM executor plugin, and no backoff",
-    )
     args = parser.parse_args()
     missing = missing_programs()
     if missing or os.geteuid() != 0:
@@ -80,14 +62,10 @@ def main() -> int:
         shutil.copytree(args.sources, workdir / "input_images")
         (tmp / "cluster").mkdir()
         env = dict(os.environ)
-        backoff: list[str] = []
-        if args.patched_plugin:
-            env["PYTHONPATH"] = str(patched_plugin(tmp / "plugin"))
-            backoff = ["--slurm-status-check-backoff-seconds", "0"]
         with running_cluster(tmp / "cluster") as launcher:
             local = [*snakemake, "--cores", "2"]
             cluster = [
-                *launcher, *snakemake, "--workflow-profile", "profiles/slurm", *CLUSTER_OPTIONS, *backoff,
+                *launcher, *snakemake, "--workflow-profile", "profiles/slurm",
                 "--set-threads", "build_partition=2", "--config", f"partitions={args.partitions}",
             ]
             walls: dict[str, list[float]] = {"local": [], "cluster": []}
@@ -96,8 +74,7 @@ def main() -> int:
                     clean(workdir)
                     walls[name].append(timed(cmd, workdir, env))
     local_s, cluster_s = (statistics.median(walls[name]) for name in ("local", "cluster"))
-    plugin = "patched plugin, no backoff" if args.patched_plugin else "plugin as installed"
-    print(f"sources: {args.sources}, {args.partitions} partition(s), {args.rounds} alternating round(s), {plugin}")
+    print(f"sources: {args.sources}, {args.partitions} partition(s), {args.rounds} alternating round(s)")
     print(f"local build, 2 cores:        {local_s:6.1f} s  (rounds {', '.join(f'{w:.1f}' for w in walls['local'])})")
     print(f"cluster build, profiles/slurm: {cluster_s:6.1f} s  (rounds {', '.join(f'{w:.1f}' for w in walls['cluster'])})")
     print(f"cluster / local: {cluster_s / local_s:.2f}")
