@@ -7,7 +7,8 @@ Each round runs, alternately, the workflow (`snakemake --cores C`, from empty
 results/, build/ and .snakemake/, Snakemake's start-up included) and the
 reference pool (benchmarks/pool_reference.py, C workers), at C = 1 and C = N.
 Both get the same widths, formats and encoder settings, from config.yaml.
-When the workflow deflates its PNGs with zlib-ng (`encoders.png.deflate`),
+When the workflow deflates its PNGs itself (`encoders.png.deflate`:
+libdeflate or zlib-ng),
 the pool runs twice: once with Pillow's own zlib at its default level, as the
 hand-rolled script saves ("reference"), and once deflating as the workflow
 does ("same deflate"). Prints the median wall time of each, the
@@ -38,6 +39,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.imageops import REDEFLATE_LIBRARIES  # noqa: E402
+
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "profiles", "presets")
 
 
@@ -89,13 +94,14 @@ def run_pipeline(workdir: Path, corpus: Path, cores: int) -> tuple[float, dict[s
 
 def reference_encoders(encoders: dict[str, dict], png_deflate: str = "zlib") -> dict[str, dict]:
     """The workflow's encoder settings for the reference pool. With ``png_deflate``
-    "zlib", a zlib-ng PNG setting becomes Pillow's defaults, as the hand-rolled
+    "zlib", a libdeflate or zlib-ng PNG setting becomes Pillow's defaults, as the hand-rolled
     script saves; with "same", the pool deflates its PNGs as the workflow does."""
     reference = {fmt: dict(options) for fmt, options in encoders.items()}
     png = reference.get("png", {})
-    if png.pop("deflate", "zlib") == "zlib-ng":
+    library = png.pop("deflate", "zlib")
+    if library in REDEFLATE_LIBRARIES:
         if png_deflate == "same":
-            png["deflate"] = "zlib-ng"
+            png["deflate"] = library
         else:
             reference["png"] = {}
     return reference
@@ -158,7 +164,7 @@ def main() -> int:
     encoders = config.get("encoders", {})
     # Each reference pool by name: the PNG deflate it uses.
     references = {"reference": "zlib"}
-    if encoders.get("png", {}).get("deflate") == "zlib-ng":
+    if encoders.get("png", {}).get("deflate") in REDEFLATE_LIBRARIES:
         references["same deflate"] = "same"
     times: dict[tuple[str, int], list[float]] = defaultdict(list)
     sizes: dict[str, dict[str, int]] = {}

@@ -9,7 +9,7 @@ CPU time from the operating system. Prints the seconds the GIL was held, by
 part of Snakemake's process (start-up and planning; the scheduler's main
 loop; the job threads), against the CPU seconds of the whole build.
 
-Every job thread spends most of its time in Pillow and zlib-ng calls that
+Every job thread spends most of its time in Pillow and libdeflate calls that
 release the GIL; only the rest is serial across threads. If a build of C
 CPU-seconds holds the GIL for G seconds, then at N cores the GIL is busy
 about N * G / C of the time, and threads stop adding speed as that nears 1:

@@ -9,9 +9,9 @@ Two changes from pool_baseline.py make the comparison like for like with the
 workflow's default config, and nothing else: it makes the same set of files
 (widths wider than the source are replaced by the source's own width), and it
 passes the same encoder settings to Image.save (--encoders, JSON). PNG settings
-with the workflow's own `"deflate": "zlib-ng"` are saved as the workflow saves
-them (scripts/imageops.py's save_image: Pillow filters the rows, zlib-ng
-deflates them).
+with the workflow's own `"deflate"` (libdeflate or zlib-ng) are saved as the
+workflow saves them (scripts/imageops.py's save_image: Pillow filters the
+rows, that library deflates them).
 
     python pool_reference.py SRC_DIR OUT_DIR WORKERS [--widths 4000,...] [--formats png,webp]
                              [--encoders '{"png": {...}}']
@@ -58,7 +58,7 @@ def resize_one(task):
         resized = im.resize((new_width, h), Image.Resampling.LANCZOS)
         if fmt == "jpeg" and resized.mode != "RGB":
             resized = resized.convert("RGB")
-        if options.get("deflate") == "zlib-ng":
+        if options.get("deflate", "zlib") != "zlib":
             workflow_save_image()(resized, out, fmt, options)
         else:
             resized.save(out, format=PILLOW_FORMATS[fmt], **options)

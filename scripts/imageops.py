@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import deflate
 from PIL import Image
 from zlib_ng import zlib_ng
 
@@ -367,12 +368,37 @@ def _png_chunk(kind: bytes, data: bytes | memoryview) -> bytes:
     return b"".join((_PNG_CHUNK_HEADER.pack(len(data), kind), data, struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))))
 
 
-def redeflate_png(png: bytes | memoryview, level: int) -> bytes:
-    """Return ``png`` with its pixel data (the IDAT chunks) deflated again by zlib-ng at ``level``.
+#: The libraries that deflate the rows Pillow has filtered (``encoders.png.deflate``);
+#: with ``zlib``, Pillow's own output is final.
+REDEFLATE_LIBRARIES = ("libdeflate", "zlib-ng")
+
+
+def _redeflated(idat: list[bytes | memoryview], level: int, library: str) -> bytes:
+    """The rows of the zlib stream split over ``idat``, deflated again by ``library`` at ``level``."""
+    inflate = zlib_ng.decompressobj()
+    rows = (inflate.decompress(data) for data in idat)
+    if library == "libdeflate":
+        # libdeflate compresses whole buffers only.
+        stream = deflate.zlib_compress(b"".join(rows), level)
+    else:
+        # Chunk by chunk, with the strategy and memory level Pillow gives zlib for PNG rows.
+        compressor = zlib_ng.compressobj(level, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_FILTERED)
+        stream = b"".join([*(compressor.compress(part) for part in rows), compressor.flush()])
+    if not inflate.eof:
+        msg = "truncated PNG: its pixel data ends early"
+        raise ValueError(msg)
+    return stream
+
+
+def redeflate_png(png: bytes | memoryview, level: int, library: str = "libdeflate") -> bytes:
+    """Return ``png`` with its pixel data (the IDAT chunks) deflated again by ``library`` at ``level``.
 
     The filtered rows and every other chunk are kept as they are, so the image
     is the same pixel for pixel; only the compressed stream changes.
     """
+    if library not in REDEFLATE_LIBRARIES:
+        msg = f"unknown deflate library {library!r}; expected one of {list(REDEFLATE_LIBRARIES)}"
+        raise ValueError(msg)
     chunks = _png_chunks(png)
     kinds = [kind for kind, _ in chunks]
     if b"IDAT" not in kinds:
@@ -380,16 +406,7 @@ def redeflate_png(png: bytes | memoryview, level: int) -> bytes:
         raise ValueError(msg)
     first = kinds.index(b"IDAT")
     last = len(kinds) - kinds[::-1].index(b"IDAT")
-    # Chunk by chunk, so the rows are never all in memory at once.
-    inflate = zlib_ng.decompressobj()
-    # The strategy and memory level Pillow gives zlib for PNG rows.
-    deflate = zlib_ng.compressobj(level, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_FILTERED)
-    parts = [deflate.compress(inflate.decompress(data)) for _, data in chunks[first:last]]
-    if not inflate.eof:
-        msg = "truncated PNG: its pixel data ends early"
-        raise ValueError(msg)
-    parts.append(deflate.flush())
-    stream = memoryview(b"".join(parts))
+    stream = memoryview(_redeflated([data for _, data in chunks[first:last]], level, library))
     idat = [_png_chunk(b"IDAT", stream[i : i + _MAX_PNG_CHUNK]) for i in range(0, len(stream), _MAX_PNG_CHUNK)]
     before = [_png_chunk(kind, data) for kind, data in chunks[:first]]
     after = [_png_chunk(kind, data) for kind, data in chunks[last:]]
@@ -399,20 +416,22 @@ def redeflate_png(png: bytes | memoryview, level: int) -> bytes:
 def pillow_save_options(fmt: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of Image.save() for ``fmt``, from the workflow's encoder ``options``.
 
-    PNG's ``deflate`` is the workflow's own setting: with ``zlib-ng`` Pillow
-    only filters the rows (level 0) and ``redeflate_png`` compresses them.
+    PNG's ``deflate`` is the workflow's own setting: with ``libdeflate`` or
+    ``zlib-ng`` Pillow only filters the rows (level 0) and ``redeflate_png``
+    compresses them.
     """
     pillow = {key: value for key, value in options.items() if key != "deflate"}
-    if zlib_ng_level(fmt, options) is not None:
+    if redeflate_settings(fmt, options) is not None:
         pillow.update(compress_level=0, optimize=False)
     return pillow
 
 
-def zlib_ng_level(fmt: str, options: Mapping[str, Any]) -> int | None:
-    """The zlib-ng level a ``fmt`` file is deflated with afterwards, or None if Pillow's output is final."""
-    if fmt != "png" or options.get("deflate") != "zlib-ng":
+def redeflate_settings(fmt: str, options: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The library and level a ``fmt`` file is deflated with afterwards, or None if Pillow's output is final."""
+    library = options.get("deflate")
+    if fmt != "png" or library not in REDEFLATE_LIBRARIES:
         return None
-    return 9 if options.get("optimize") else int(options.get("compress_level", 6))
+    return library, 9 if options.get("optimize") else int(options.get("compress_level", 6))
 
 
 def image_to_encode(im: Image.Image, fmt: str, background: str) -> Image.Image:
@@ -460,13 +479,14 @@ def save_image(
     Image._initialized = max(Image._initialized, 1)
     ready = image_to_encode(im, fmt, background)
     pillow_options = encoder_arguments(fmt, options, threads)
-    level = zlib_ng_level(fmt, options)
-    if level is None:
+    redeflate = redeflate_settings(fmt, options)
+    if redeflate is None:
         atomic_write(path, lambda handle: ready.save(handle, format=spec.pillow, **pillow_options))
         return
+    library, level = redeflate
     buffer = io.BytesIO()
     ready.save(buffer, format=spec.pillow, **pillow_options)
-    png = redeflate_png(buffer.getbuffer(), level)
+    png = redeflate_png(buffer.getbuffer(), level, library)
     atomic_write(path, lambda handle: handle.write(png))
 
 

@@ -46,14 +46,23 @@ def third_party_distributions() -> set[str]:
     return {dist.lower() for module in third_party for dist in by_module[module]}
 
 
+def package_name(spec: str) -> str:
+    return spec.split()[0].split("=")[0].split(">")[0].lower()
+
+
 def conda_packages() -> set[str]:
+    """The env's packages: conda-forge's, and PyPI's under its ``pip:`` entry."""
     env = yaml.safe_load((ROOT / "rules" / "envs" / "pillow.yaml").read_text())
-    return {spec.split()[0].split("=")[0].split(">")[0].lower() for spec in env["dependencies"]}
+    conda = [spec for spec in env["dependencies"] if isinstance(spec, str)]
+    pip = [spec for entry in env["dependencies"] if isinstance(entry, dict) for spec in entry.get("pip", [])]
+    if pip:
+        assert "pip" in map(package_name, conda), "a pip: entry needs pip itself in the env"
+    return {package_name(spec) for spec in conda + pip}
 
 
-def test_the_process_scripts_import_pillow_zlib_ng_and_httpx():
+def test_the_process_scripts_import_pillow_deflate_zlib_ng_and_httpx():
     """The check below reads real imports: here is what it finds today."""
-    assert third_party_distributions() == {"pillow", "zlib-ng", "httpx"}
+    assert third_party_distributions() == {"pillow", "deflate", "zlib-ng", "httpx"}
 
 
 def test_the_conda_env_lists_every_package_the_process_jobs_import():

@@ -28,11 +28,11 @@ from scripts.imageops import (
     raster_full_size,
     read_raster,
     redeflate_png,
+    redeflate_settings,
     resize_raster,
     save_image,
     write_pyramid,
     write_raster,
-    zlib_ng_level,
 )
 
 
@@ -357,12 +357,13 @@ def filtered_rows(png: bytes) -> bytes:
     return zlib.decompress(b"".join(data for kind, data in png_chunk_list(png) if kind == b"IDAT"))
 
 
+@pytest.mark.parametrize("library", ["libdeflate", "zlib-ng"])
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
-def test_redeflate_png_keeps_pixels_rows_and_other_chunks(mode):
+def test_redeflate_png_keeps_pixels_rows_and_other_chunks(mode, library):
     im = noisy(mode)
     stored = with_chunk_before_iend(png_bytes_of(im, compress_level=0), b"tEXt", b"Comment\0after the pixels")
     assert [kind for kind, _ in png_chunk_list(stored)].count(b"IDAT") > 1
-    smaller = redeflate_png(stored, 7)
+    smaller = redeflate_png(stored, 7, library)
     assert len(smaller) < len(stored) / 2
     assert filtered_rows(smaller) == filtered_rows(stored)
     before = [(kind, data) for kind, data in png_chunk_list(stored) if kind != b"IDAT"]
@@ -391,32 +392,40 @@ def png_with_idat(png: bytes, stream: bytes) -> bytes:
     ],
     ids=["not-png", "truncated-header", "truncated-data", "no-pixels", "short-pixel-data"],
 )
-def test_redeflate_png_refuses_a_broken_file(data: bytes, message: str):
+@pytest.mark.parametrize("library", ["libdeflate", "zlib-ng"])
+def test_redeflate_png_refuses_a_broken_file(data: bytes, message: str, library: str):
     with pytest.raises(ValueError, match=message):
-        redeflate_png(data, 7)
+        redeflate_png(data, 7, library)
 
 
+def test_redeflate_png_refuses_an_unknown_library():
+    with pytest.raises(ValueError, match="unknown deflate library 'zopfli'; expected one of"):
+        redeflate_png(png_bytes(), 7, "zopfli")
+
+
+@pytest.mark.parametrize("library", ["libdeflate", "zlib-ng"])
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
-def test_save_image_png_zlib_ng_has_pillows_rows(tmp_path: Path, mode):
+def test_save_image_png_redeflated_has_pillows_rows(tmp_path: Path, mode, library):
     im = noisy(mode)
     save_image(im, tmp_path / "zlib.png", "png", {"deflate": "zlib", "compress_level": 6})
-    save_image(im, tmp_path / "ng.png", "png", {"deflate": "zlib-ng", "compress_level": 7})
-    pillow, ours = (tmp_path / "zlib.png").read_bytes(), (tmp_path / "ng.png").read_bytes()
+    save_image(im, tmp_path / "ours.png", "png", {"deflate": library, "compress_level": 7})
+    pillow, ours = (tmp_path / "zlib.png").read_bytes(), (tmp_path / "ours.png").read_bytes()
     assert filtered_rows(ours) == filtered_rows(pillow)
     assert [kind for kind, _ in png_chunk_list(ours)] == [b"IHDR", b"IDAT", b"IEND"]
-    with Image.open(tmp_path / "ng.png") as out:
+    with Image.open(tmp_path / "ours.png") as out:
         assert out.tobytes() == im.tobytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ng.png", "zlib.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.png", "zlib.png"]
 
 
 @pytest.mark.parametrize(
     ("fmt", "options", "expected"),
     [
+        ("png", {"deflate": "libdeflate", "compress_level": 6, "optimize": False}, {"compress_level": 0, "optimize": False}),
         ("png", {"deflate": "zlib-ng", "compress_level": 7, "optimize": True}, {"compress_level": 0, "optimize": False}),
         ("png", {"deflate": "zlib", "compress_level": 4, "optimize": False}, {"compress_level": 4, "optimize": False}),
         ("webp", {"quality": 80, "method": 4}, {"quality": 80, "method": 4}),
     ],
-    ids=["png-zlib-ng", "png-zlib", "webp"],
+    ids=["png-libdeflate", "png-zlib-ng", "png-zlib", "webp"],
 )
 def test_pillow_save_options(fmt, options, expected):
     assert pillow_save_options(fmt, options) == expected
@@ -425,15 +434,16 @@ def test_pillow_save_options(fmt, options, expected):
 @pytest.mark.parametrize(
     ("fmt", "options", "expected"),
     [
-        ("png", {"deflate": "zlib-ng", "compress_level": 7, "optimize": False}, 7),
-        ("png", {"deflate": "zlib-ng", "compress_level": 3, "optimize": True}, 9),
+        ("png", {"deflate": "libdeflate", "compress_level": 6, "optimize": False}, ("libdeflate", 6)),
+        ("png", {"deflate": "zlib-ng", "compress_level": 7, "optimize": False}, ("zlib-ng", 7)),
+        ("png", {"deflate": "zlib-ng", "compress_level": 3, "optimize": True}, ("zlib-ng", 9)),
         ("png", {"deflate": "zlib", "compress_level": 6}, None),
-        ("webp", {"deflate": "zlib-ng"}, None),
+        ("webp", {"deflate": "libdeflate"}, None),
     ],
-    ids=["level", "optimize", "zlib", "webp"],
+    ids=["libdeflate", "zlib-ng", "optimize", "zlib", "webp"],
 )
-def test_zlib_ng_level(fmt, options, expected):
-    assert zlib_ng_level(fmt, options) == expected
+def test_redeflate_settings(fmt, options, expected):
+    assert redeflate_settings(fmt, options) == expected
 
 
 @pytest.mark.parametrize(
