@@ -121,6 +121,12 @@ def wait_until_idle(launcher: list[str], daemons: list[subprocess.Popen], folder
         time.sleep(0.5)
 
 
+def running_job_ids(launcher: list[str]) -> set[str]:
+    """The jobs SLURM lists as running now."""
+    out = subprocess.run([*launcher, "squeue", "-h", "--states=running", "-o", "%i"], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
 def cluster_job_ids(launcher: list[str]) -> set[str]:
     """Every job SLURM still lists, finished ones included (MinJobAge keeps them)."""
     out = subprocess.run([*launcher, "squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True)

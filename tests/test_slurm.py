@@ -10,12 +10,20 @@ run (they need root); under CI a skip is a failure (tests/conftest.py).
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+from PIL import Image
 
-from conftest import make_image
+from conftest import job_environment, make_image
+from scripts.imageops import calculate_new_height
 from scripts.plan import partition_of
-from slurm_cluster import ClusterError, cluster_job_ids, missing_programs, running_cluster
+from slurm_cluster import ClusterError, cluster_job_ids, missing_programs, running_cluster, running_job_ids
+from test_workflow_robustness import GATED_RENAME, wait_for
 
 #: The profile's partitions (profiles/slurm/config.yaml).
 PROFILE_PARTITIONS = 16
@@ -63,3 +71,54 @@ def test_partitioned_build_on_slurm_submits_one_job_per_partition(slurm_cluster,
     again = workflow.run(*run, launcher=launcher)
     assert "Nothing to build: every partition is up to date." in again.stderr
     assert len(cluster_job_ids(launcher) - before) == len(partitions)
+
+
+def test_stopping_the_run_cancels_its_cluster_jobs_and_a_plain_rerun_completes(slurm_cluster, workflow, tmp_path):
+    """A cluster job is an srun the run waits on: stopping the run (Ctrl-C's
+    SIGINT, to Snakemake's process alone) cancels the job on the cluster, and
+    kills the partition's run in it. Its write of one variant is held at a
+    gate meanwhile (tests/test_workflow_robustness.py), so the job is
+    surely running."""
+    launcher = slurm_cluster
+    for stem in ("alpha", "gamma"):  # both in partition 0 of 2
+        make_image(workflow.inputs / f"{stem}.png", (96, 64))
+    assert {partition_of(stem, 2) for stem in ("alpha", "gamma")} == {0}
+    workflow.set_config(widths=[32, 20], formats=["png"])
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    (gate / "sitecustomize.py").write_text(GATED_RENAME)
+    gated = f"gamma_32x{calculate_new_height(96, 64, 32)}.png"
+    env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate), "TEST_GATE_FILE": gated}
+    run_args = ("--workflow-profile", "profiles/slurm", "--set-threads", "build_partition=2", "--config", "partitions=2")
+    before = running_job_ids(launcher)
+    with open(gate / "output.log", "wb") as output:
+        run = subprocess.Popen(
+            [*launcher, sys.executable, "-m", "snakemake", *run_args],
+            cwd=workflow.root, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: (gate / "entered").exists(), "write of the gated variant", run)
+        assert len(running_job_ids(launcher) - before) == 1
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=60) != 0
+        deadline = time.monotonic() + 30
+        while running_job_ids(launcher) - before:
+            assert time.monotonic() < deadline, "the stopped run's cluster job still runs"
+            time.sleep(0.1)
+        assert "Stopping on Ctrl-C" in (gate / "output.log").read_text()
+
+        # The gate stays shut: a writer still waiting at it would hold the partition's lock.
+        done = workflow.run(*run_args, launcher=launcher)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        (gate / "open").touch()  # lets a writer that outlived its job end, should this test fail
+    assert re.search(r"Built 1 partition\(s\): [1-4] target\(s\)\.", done.stderr), done.stderr
+    widths = [(w, calculate_new_height(96, 64, w)) for w in (32, 20)]
+    names = sorted(f"{stem}_{w}x{h}.png" for w, h in widths for stem in ("alpha", "gamma"))
+    assert sorted(workflow.outputs()) == names
+    for name in names:
+        with Image.open(workflow.results / name) as im:
+            im.load()
+    assert not list(workflow.root.rglob("*.part"))
