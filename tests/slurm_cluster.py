@@ -30,6 +30,12 @@ def free_port() -> int:
 
 
 def cluster_conf(folder: Path, munge_socket: Path) -> str:
+    """slurm.conf of a one-node cluster. proctrack/pgid: a cancelled job's
+    processes are found by their process group, so a process whose parent
+    died first (a partition's run, under the bash of its job) is killed with
+    the rest; proctrack/linuxproc follows parents and lost it. KillWait=2: the
+    seconds from SIGTERM to SIGKILL, which a cancelled job's Snakemake, waiting
+    on its running jobs, takes whole."""
     host = socket.gethostname().split(".")[0]
     mem_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20 - 1024
     return f"""ClusterName=test
@@ -39,7 +45,7 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={munge_socket}
-ProctrackType=proctrack/linuxproc
+ProctrackType=proctrack/pgid
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
@@ -49,6 +55,7 @@ JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
 MinJobAge=600
+KillWait=2
 SlurmctldPort={free_port()}
 SlurmdPort={free_port()}
 StateSaveLocation={folder}/state
@@ -121,9 +128,12 @@ def wait_until_idle(launcher: list[str], daemons: list[subprocess.Popen], folder
         time.sleep(0.5)
 
 
-def running_job_ids(launcher: list[str]) -> set[str]:
-    """The jobs SLURM lists as running now."""
-    out = subprocess.run([*launcher, "squeue", "-h", "--states=running", "-o", "%i"], capture_output=True, text=True, check=True)
+def live_job_ids(launcher: list[str]) -> set[str]:
+    """The jobs SLURM lists as running, or as completing: a cancelled job
+    completes when its processes are gone (KillWait after SIGTERM at most)."""
+    out = subprocess.run(
+        [*launcher, "squeue", "-h", "--states=running,completing", "-o", "%i"], capture_output=True, text=True, check=True
+    )
     return set(out.stdout.split())
 
 

@@ -22,7 +22,7 @@ from PIL import Image
 from conftest import job_environment, make_image
 from scripts.imageops import calculate_new_height
 from scripts.plan import partition_of
-from slurm_cluster import ClusterError, cluster_job_ids, missing_programs, running_cluster, running_job_ids
+from slurm_cluster import ClusterError, cluster_job_ids, live_job_ids, missing_programs, running_cluster
 from test_workflow_robustness import GATED_RENAME, wait_for
 
 #: The profile's partitions (profiles/slurm/config.yaml).
@@ -90,7 +90,7 @@ def test_stopping_the_run_cancels_its_cluster_jobs_and_a_plain_rerun_completes(s
     gated = f"gamma_32x{calculate_new_height(96, 64, 32)}.png"
     env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate), "TEST_GATE_FILE": gated}
     run_args = ("--workflow-profile", "profiles/slurm", "--set-threads", "build_partition=2", "--config", "partitions=2")
-    before = running_job_ids(launcher)
+    before = live_job_ids(launcher)
     with open(gate / "output.log", "wb") as output:
         run = subprocess.Popen(
             [*launcher, sys.executable, "-m", "snakemake", *run_args],
@@ -98,12 +98,12 @@ def test_stopping_the_run_cancels_its_cluster_jobs_and_a_plain_rerun_completes(s
         )
     try:
         wait_for(lambda: (gate / "entered").exists(), "write of the gated variant", run)
-        assert len(running_job_ids(launcher) - before) == 1
+        assert len(live_job_ids(launcher) - before) == 1
         run.send_signal(signal.SIGINT)
         assert run.wait(timeout=60) != 0
         deadline = time.monotonic() + 30
-        while running_job_ids(launcher) - before:
-            assert time.monotonic() < deadline, "the stopped run's cluster job still runs"
+        while live_job_ids(launcher) - before:
+            assert time.monotonic() < deadline, "the stopped run's cluster job still runs, or its processes"
             time.sleep(0.1)
         assert "Stopping on Ctrl-C" in (gate / "output.log").read_text()
 
