@@ -128,16 +128,14 @@ def wait_until_idle(launcher: list[str], daemons: list[subprocess.Popen], folder
         time.sleep(0.5)
 
 
+def cluster_job_ids(launcher: list[str], states: str = "all") -> set[str]:
+    """The jobs SLURM lists in ``states`` (squeue's --states); by default
+    every one, finished ones included (MinJobAge keeps them)."""
+    out = subprocess.run([*launcher, "squeue", "-h", f"--states={states}", "-o", "%i"], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
 def live_job_ids(launcher: list[str]) -> set[str]:
     """The jobs SLURM lists as running, or as completing: a cancelled job
     completes when its processes are gone (KillWait after SIGTERM at most)."""
-    out = subprocess.run(
-        [*launcher, "squeue", "-h", "--states=running,completing", "-o", "%i"], capture_output=True, text=True, check=True
-    )
-    return set(out.stdout.split())
-
-
-def cluster_job_ids(launcher: list[str]) -> set[str]:
-    """Every job SLURM still lists, finished ones included (MinJobAge keeps them)."""
-    out = subprocess.run([*launcher, "squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
+    return cluster_job_ids(launcher, "running,completing")

@@ -12,18 +12,16 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from PIL import Image
 
-from conftest import job_environment, make_image
+from conftest import make_image
 from scripts.imageops import calculate_new_height
 from scripts.plan import partition_of
 from slurm_cluster import ClusterError, cluster_job_ids, live_job_ids, missing_programs, running_cluster
-from test_workflow_robustness import GATED_RENAME, wait_for
+from test_workflow_robustness import start_gated_run, wait_for
 
 #: The profile's partitions (profiles/slurm/config.yaml).
 PROFILE_PARTITIONS = 16
@@ -85,17 +83,10 @@ def test_stopping_the_run_cancels_its_cluster_jobs_and_a_plain_rerun_completes(s
     assert {partition_of(stem, 2) for stem in ("alpha", "gamma")} == {0}
     workflow.set_config(widths=[32, 20], formats=["png"])
     gate = tmp_path / "gate"
-    gate.mkdir()
-    (gate / "sitecustomize.py").write_text(GATED_RENAME)
     gated = f"gamma_32x{calculate_new_height(96, 64, 32)}.png"
-    env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate), "TEST_GATE_FILE": gated}
     run_args = ("--workflow-profile", "profiles/slurm", "--set-threads", "build_partition=2", "--config", "partitions=2")
     before = live_job_ids(launcher)
-    with open(gate / "output.log", "wb") as output:
-        run = subprocess.Popen(
-            [*launcher, sys.executable, "-m", "snakemake", *run_args],
-            cwd=workflow.root, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
+    run = start_gated_run(workflow, gate, gated, *run_args, launcher=launcher)
     try:
         wait_for(lambda: (gate / "entered").exists(), "write of the gated variant", run)
         assert len(live_job_ids(launcher) - before) == 1

@@ -238,14 +238,15 @@ os.replace = replace
 """
 
 
-def start_gated_run(workflow, gate, gated_file, *args):
-    """A run whose write of ``gated_file`` waits at its rename; its output goes to a file."""
+def start_gated_run(workflow, gate, gated_file, *args, launcher=()):
+    """A run whose write of ``gated_file`` waits at its rename; its output goes
+    to a file. ``launcher`` is a command prefix it runs under, as in Workflow.run."""
     gate.mkdir()
     (gate / "sitecustomize.py").write_text(GATED_RENAME)
     env = {**job_environment(), "PYTHONPATH": str(gate), "TEST_GATE": str(gate), "TEST_GATE_FILE": gated_file}
     with open(gate / "output.log", "wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+            [*launcher, sys.executable, "-m", "snakemake", "--cores", "2", *args],
             cwd=workflow.root, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
