@@ -10,10 +10,12 @@ a small JSON file, which the variant's resize job and its source's record
 read.
 
 A search of a variant wider than 480 px starts from the quality chosen for
-its source at 480 px, which takes a few hundredths of a second to find.
-With ``auto_quality.max_width`` set, a variant wider than that starts from
-the quality chosen at that width, and only checks it: it keeps it if it
-passes, else raises it to the lowest that passes. A score costs seconds at
+its source at the widest of 480, 992 and 1928 px narrower than it, each of
+those searches started from the one below it: a fixed ladder, so that
+adding a configured width changes no other variant's search. With
+``auto_quality.max_width`` set, the ladder stops there, and a variant wider
+than that starts from the quality chosen at that width, and only checks
+it: it keeps it if it passes, else raises it to the lowest that passes. A score costs seconds at
 4000 px, a search several (docs/quality.md).
 """
 
@@ -186,11 +188,12 @@ def search_quality(
     return quality, exact_at(quality), tried, exact
 
 
-#: A search of a variant wider than this starts from the quality chosen for
-#: its source at this width, a few hundredths of a second of scoring: from
-#: there it takes fewer scores of the variant, each far costlier
-#: (docs/quality.md). The first step from that start.
-HINT_WIDTH, HINT_STEP = 480, 2
+#: The ladder of widths whose searches start wider ones: a variant's search
+#: starts from the quality chosen for its source at the widest of these
+#: narrower than it, a search of fewer, cheaper scores, itself started from
+#: the one below it. From there the variant takes fewer scores, each far
+#: costlier (docs/quality.md). The first step from that start.
+HINT_WIDTHS, HINT_STEP = (480, 992, 1928), 2
 
 
 def search_resample(

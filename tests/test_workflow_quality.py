@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import Workflow, changed
+from scripts.imageops import calculate_new_height
 from scripts.ssimulacra2 import Reference, mirror_tiled
 
 
@@ -98,6 +99,27 @@ def test_past_max_width_variants_start_from_the_quality_chosen_there_and_reach_t
         assert variants[name]["ssimulacra2"] >= 70
     log = (workflow.build / "logs" / "choose_quality" / "photo_120x90.webp.log").read_text()
     assert f"scores: q{at_max} " in log  # its first score is at the quality chosen at 20 px
+
+
+def test_wide_variants_start_from_a_fixed_ladder_and_a_new_width_searches_only_itself(workflow):
+    photo_like(workflow.inputs / "photo.png", size=(2100, 24))
+    set_auto(workflow, target=70)
+    workflow.set_config(widths=[2000, 1928, 992, 480])
+    workflow.run()
+    name = {width: f"photo_{width}x{calculate_new_height(2100, 24, width)}.webp" for width in (2000, 1928, 1500, 992, 480)}
+    variants = manifest_variants(workflow)
+    # Each search starts at the quality chosen at the ladder's width below it (480, 992, 1928 px).
+    for wide, rung in ((2000, 1928), (1928, 992), (992, 480)):
+        log = (workflow.build / "logs" / "choose_quality" / f"{name[wide]}.log").read_text()
+        assert f"scores: q{variants[name[rung]]['quality']} " in log
+    before = choices(workflow)
+    workflow.set_config(widths=[2000, 1928, 1500, 992, 480])
+    workflow.run()
+    after = choices(workflow)
+    assert set(after) - set(before) == {f"{name[1500]}.json"}
+    assert {n: after[n] for n in before} == before
+    log = (workflow.build / "logs" / "choose_quality" / f"{name[1500]}.log").read_text()
+    assert f"scores: q{variants[name[992]]['quality']} " in log
 
 
 def test_fixed_quality_runs_no_search(workflow):

@@ -2,7 +2,7 @@
 import hashlib
 import shlex
 
-from scripts.auto_quality import HINT_WIDTH, choose_quality
+from scripts.auto_quality import HINT_WIDTHS, choose_quality
 from scripts.formats import FORMAT_PATTERN, FORMATS
 from scripts.imageops import calculate_new_height, pyramid_level
 from scripts.joblog import run_in_thread
@@ -201,15 +201,19 @@ def chosen_quality(wildcards):
 
 def quality_hints(wildcards):
     """(level, width, height) of the searches a variant's search starts from,
-    narrowest first (scripts/auto_quality.py): its source at HINT_WIDTH,
-    and at auto_quality.max_width if set, each narrower than the variant.
-    No hints with object storage, where a job has only its own level: the
-    search then starts at the format's default quality."""
+    narrowest first (scripts/auto_quality.py): its source at each width of
+    HINT_WIDTHS up to auto_quality.max_width if set, and at max_width, each
+    narrower than the variant. Fixed widths, not the configured ones, so
+    that adding a width changes no other variant's params. No hints with
+    object storage, where a job has only its own level: the search then
+    starts at the format's default quality."""
     size = job_source_size(wildcards)
     if size is None or storage_prefix():
         return []
     width = int(wildcards.width)
-    widths = {HINT_WIDTH, config["auto_quality"]["max_width"]}
+    max_width = config["auto_quality"]["max_width"]
+    widths = {hint for hint in HINT_WIDTHS if not max_width or hint <= max_width}
+    widths.add(max_width)
     return [
         (
             level_for(wildcards, hint),
