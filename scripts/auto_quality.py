@@ -15,8 +15,8 @@ those searches started from the one below it: a fixed ladder, so that
 adding a configured width changes no other variant's search. With
 ``auto_quality.max_width`` set, the ladder stops there, and a variant wider
 than that starts from the quality chosen at that width, and only checks
-it: it keeps it if it passes, else raises it to the lowest that passes. A score costs seconds at
-4000 px, a search several (docs/quality.md).
+it: it keeps it if it passes, else raises it to the lowest that passes. A
+score costs seconds at 4000 px, a search several (docs/quality.md).
 """
 
 from __future__ import annotations
