@@ -44,16 +44,16 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.floor import resized_targets  # noqa: E402
 from scripts.auto_quality import encode  # noqa: E402
-from scripts.imageops import image_to_encode, normalize, save_image  # noqa: E402
-from scripts.plan import find_sources, plan_targets  # noqa: E402
+from scripts.imageops import image_to_encode  # noqa: E402
 from scripts.ssimulacra2 import FULL_SCALES_SIDE, Reference, mirror_tiled  # noqa: E402
 
 
 def part_cpu(input_dir: Path, out: Path, config: dict, fmt: str) -> dict[str, float]:
-    """CPU seconds of each part of the fixed build and of one search step,
-    summed over every variant of ``input_dir`` that ``config`` plans."""
-    gap = config["reducing_gap"] or None
+    """CPU seconds of each part of the fixed build (benchmarks/floor.py's, with
+    png and ``fmt``) and of one search step, summed over every variant of
+    ``input_dir`` that ``config`` plans."""
     options = config["encoders"][fmt]
     cpu: dict[str, float] = defaultdict(float)
 
@@ -63,31 +63,19 @@ def part_cpu(input_dir: Path, out: Path, config: dict, fmt: str) -> dict[str, fl
         cpu[part] += time.process_time() - start
         return result
 
-    for stem, path in find_sources(input_dir).items():
-        with Image.open(path) as im:
-            upright = timed("decode", lambda im=im: normalize(im))
-        targets = plan_targets(
-            {stem: upright.size}, config["widths"], ["png", fmt], config["allow_upscale"], config["min_width_step"]
-        )
-        for width, height in sorted({(t.width, t.height) for t in targets}, reverse=True):
-            resized = timed(
-                "resize", lambda: upright.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=gap)
-            )
-            for each in ("png", fmt):
-                path = out / f"{stem}_{width}x{height}.{each}"
-                timed(each, lambda each=each, path=path: save_image(resized, path, each, config["encoders"][each]))
-            ready = image_to_encode(resized, fmt, config["background"])
-            tiled = min(ready.size) < FULL_SCALES_SIDE
-            reference = timed("reference", lambda: Reference(mirror_tiled(ready) if tiled else ready))
-            encoded = timed("encode", lambda: encode(ready, fmt, options, options["quality"]))
+    for resized in resized_targets(input_dir, out, {**config, "formats": ["png", fmt]}, cpu):
+        ready = image_to_encode(resized, fmt, config["background"])
+        tiled = min(ready.size) < FULL_SCALES_SIDE
+        reference = timed("reference", lambda: Reference(mirror_tiled(ready) if tiled else ready))
+        encoded = timed("encode", lambda: encode(ready, fmt, options, options["quality"]))
 
-            def decoded() -> Image.Image:
-                with Image.open(io.BytesIO(encoded)) as im:
-                    im.load()
-                    return mirror_tiled(im) if tiled else im.copy()
+        def decoded() -> Image.Image:
+            with Image.open(io.BytesIO(encoded)) as im:
+                im.load()
+                return mirror_tiled(im) if tiled else im.copy()
 
-            distorted = timed("decoding", decoded)
-            timed("score", lambda: reference.score(distorted))
+        distorted = timed("decoding", decoded)
+        timed("score", lambda: reference.score(distorted))
     return dict(cpu)
 
 

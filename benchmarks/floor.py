@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -27,11 +28,12 @@ from scripts.imageops import normalize, save_image  # noqa: E402
 from scripts.plan import find_sources, plan_targets  # noqa: E402
 
 
-def floor_cpu(input_dir: Path, out: Path, config: dict) -> dict[str, float]:
-    """CPU seconds of decoding, resampling and each format's encoding, for every
-    source in ``input_dir`` and the targets ``config`` plans for it, written to ``out``."""
+def resized_targets(input_dir: Path, out: Path, config: dict, cpu: dict[str, float]) -> Iterator[Image.Image]:
+    """Decode every source in ``input_dir``, resample it to each width ``config``
+    plans and write each format of that width to ``out``, adding the CPU
+    seconds of each part to ``cpu`` (decode, resize, and each format);
+    yield each width's resample once its files are written."""
     gap = config["reducing_gap"] or None
-    cpu: dict[str, float] = defaultdict(float)
     for stem, path in find_sources(input_dir).items():
         start = time.process_time()
         with Image.open(path) as im:
@@ -46,6 +48,15 @@ def floor_cpu(input_dir: Path, out: Path, config: dict) -> dict[str, float]:
                 start = time.process_time()
                 save_image(resized, out / f"{stem}_{width}x{height}.{fmt}", fmt, config["encoders"][fmt])
                 cpu[fmt] += time.process_time() - start
+            yield resized
+
+
+def floor_cpu(input_dir: Path, out: Path, config: dict) -> dict[str, float]:
+    """CPU seconds of decoding, resampling and each format's encoding, for every
+    source in ``input_dir`` and the targets ``config`` plans for it, written to ``out``."""
+    cpu: dict[str, float] = defaultdict(float)
+    for _ in resized_targets(input_dir, out, config, cpu):
+        pass
     return dict(cpu)
 
 
