@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import deflate
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from zlib_ng import zlib_ng
 
 from scripts.formats import FORMATS
@@ -364,8 +364,9 @@ def _png_chunks(png: bytes | memoryview) -> list[tuple[bytes, bytes | memoryview
     return chunks
 
 
-def _png_chunk(kind: bytes, data: bytes | memoryview) -> bytes:
-    return b"".join((_PNG_CHUNK_HEADER.pack(len(data), kind), data, struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))))
+def _png_chunk_parts(kind: bytes, data: bytes | memoryview) -> tuple[bytes, bytes | memoryview, bytes]:
+    """One chunk as the three pieces a file holds: length and type, data, CRC."""
+    return _PNG_CHUNK_HEADER.pack(len(data), kind), data, struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
 #: The libraries that deflate the rows Pillow has filtered (``encoders.png.deflate``);
@@ -390,8 +391,11 @@ def _redeflated(idat: list[bytes | memoryview], level: int, library: str) -> byt
     return stream
 
 
-def redeflate_png(png: bytes | memoryview, level: int, library: str = "libdeflate") -> bytes:
-    """Return ``png`` with its pixel data (the IDAT chunks) deflated again by ``library`` at ``level``.
+def redeflated_chunks(
+    chunks: list[tuple[bytes, bytes | memoryview]], level: int, library: str = "libdeflate"
+) -> list[tuple[bytes, bytes | memoryview]]:
+    """``chunks``, a PNG's (type, data) list, with the pixel data (the IDAT
+    chunks) deflated again by ``library`` at ``level``.
 
     The filtered rows and every other chunk are kept as they are, so the image
     is the same pixel for pixel; only the compressed stream changes.
@@ -399,7 +403,6 @@ def redeflate_png(png: bytes | memoryview, level: int, library: str = "libdeflat
     if library not in REDEFLATE_LIBRARIES:
         msg = f"unknown deflate library {library!r}; expected one of {list(REDEFLATE_LIBRARIES)}"
         raise ValueError(msg)
-    chunks = _png_chunks(png)
     kinds = [kind for kind, _ in chunks]
     if b"IDAT" not in kinds:
         msg = "PNG without pixel data (no IDAT chunk)"
@@ -407,10 +410,23 @@ def redeflate_png(png: bytes | memoryview, level: int, library: str = "libdeflat
     first = kinds.index(b"IDAT")
     last = len(kinds) - kinds[::-1].index(b"IDAT")
     stream = memoryview(_redeflated([data for _, data in chunks[first:last]], level, library))
-    idat = [_png_chunk(b"IDAT", stream[i : i + _MAX_PNG_CHUNK]) for i in range(0, len(stream), _MAX_PNG_CHUNK)]
-    before = [_png_chunk(kind, data) for kind, data in chunks[:first]]
-    after = [_png_chunk(kind, data) for kind, data in chunks[last:]]
-    return b"".join([PNG_SIGNATURE, *before, *idat, *after])
+    idat = [(b"IDAT", stream[i : i + _MAX_PNG_CHUNK]) for i in range(0, len(stream), _MAX_PNG_CHUNK)]
+    return [*chunks[:first], *idat, *chunks[last:]]
+
+
+def write_png(handle: BinaryIO, chunks: list[tuple[bytes, bytes | memoryview]]) -> None:
+    """Write the PNG of ``chunks`` piece by piece, never joined into one buffer."""
+    handle.write(PNG_SIGNATURE)
+    for kind, data in chunks:
+        for part in _png_chunk_parts(kind, data):
+            handle.write(part)
+
+
+def redeflate_png(png: bytes | memoryview, level: int, library: str = "libdeflate") -> bytes:
+    """Return ``png`` with its pixel data deflated again (see :func:`redeflated_chunks`)."""
+    buffer = io.BytesIO()
+    write_png(buffer, redeflated_chunks(_png_chunks(png), level, library))
+    return buffer.getvalue()
 
 
 def pillow_save_options(fmt: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -484,10 +500,11 @@ def save_image(
         atomic_write(path, lambda handle: ready.save(handle, format=spec.pillow, **pillow_options))
         return
     library, level = redeflate
-    buffer = io.BytesIO()
-    ready.save(buffer, format=spec.pillow, **pillow_options)
-    png = redeflate_png(buffer.getbuffer(), level, library)
-    atomic_write(path, lambda handle: handle.write(png))
+    # getchunks() hands over each chunk Pillow makes, instead of copying them
+    # all into one file-like buffer and splitting that again (under the GIL).
+    pillow_chunks = [(kind, data) for kind, data, _ in PngImagePlugin.getchunks(ready, **pillow_options)]
+    chunks = redeflated_chunks(pillow_chunks, level, library)
+    atomic_write(path, lambda handle: write_png(handle, chunks))
 
 
 @dataclass(frozen=True)

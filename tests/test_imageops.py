@@ -412,6 +412,9 @@ def test_save_image_png_redeflated_has_pillows_rows(tmp_path: Path, mode, librar
     pillow, ours = (tmp_path / "zlib.png").read_bytes(), (tmp_path / "ours.png").read_bytes()
     assert filtered_rows(ours) == filtered_rows(pillow)
     assert [kind for kind, _ in png_chunk_list(ours)] == [b"IHDR", b"IDAT", b"IEND"]
+    # Built from Pillow's chunks as they come, the file is the one that
+    # re-deflating Pillow's whole level-0 file gives.
+    assert ours == redeflate_png(png_bytes_of(im, compress_level=0), 7, library)
     with Image.open(tmp_path / "ours.png") as out:
         assert out.tobytes() == im.tobytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.png", "zlib.png"]
