@@ -433,7 +433,7 @@ def pillow_save_options(fmt: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of Image.save() for ``fmt``, from the workflow's encoder ``options``.
 
     PNG's ``deflate`` is the workflow's own setting: with ``libdeflate`` or
-    ``zlib-ng`` Pillow only filters the rows (level 0) and ``redeflate_png``
+    ``zlib-ng`` Pillow only filters the rows (level 0) and ``redeflated_chunks``
     compresses them.
     """
     pillow = {key: value for key, value in options.items() if key != "deflate"}
@@ -500,8 +500,8 @@ def save_image(
         atomic_write(path, lambda handle: ready.save(handle, format=spec.pillow, **pillow_options))
         return
     library, level = redeflate
-    # getchunks() hands over each chunk Pillow makes, instead of copying them
-    # all into one file-like buffer and splitting that again (under the GIL).
+    # Each chunk is kept as Pillow makes it and written piece by piece: a copy
+    # of the whole file into one buffer would hold the GIL all along.
     pillow_chunks = [(kind, data) for kind, data, _ in PngImagePlugin.getchunks(ready, **pillow_options)]
     chunks = redeflated_chunks(pillow_chunks, level, library)
     atomic_write(path, lambda handle: write_png(handle, chunks))
