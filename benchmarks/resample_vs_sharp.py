@@ -39,7 +39,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import install_sharp, run_sharp  # noqa: E402
 
-from scripts.imageops import calculate_new_height, normalize, open_source  # noqa: E402
+from scripts.imageops import (  # noqa: E402
+    RASTER_LEVELS,
+    Raster,
+    calculate_new_height,
+    normalize,
+    open_source,
+    pyramid_level,
+    resize_raster,
+)
 from scripts.ssimulacra2 import ssimulacra2  # noqa: E402
 
 #: The narrowest variant scored: SSIMULACRA2 needs a few scales of the image.
@@ -49,7 +57,7 @@ SCORED_FROM = 150
 def box_levels(full: Image.Image) -> list[Image.Image]:
     """The workflow's pyramid: ``full`` and its successive 2x box reductions."""
     levels = [full]
-    while levels[-1].width >= 4:
+    while len(levels) < RASTER_LEVELS:
         levels.append(levels[-1].reduce(2))
     return levels
 
@@ -63,19 +71,16 @@ def draft_levels(source: Path, full: Image.Image) -> list[Image.Image]:
                 return box_levels(full)
             im.draft("RGB", (-(-im.width // 2**k), -(-im.height // 2**k)))
             levels.append(normalize(im))
-    while levels[-1].width >= 4:
+    while len(levels) < RASTER_LEVELS:
         levels.append(levels[-1].reduce(2))
     return levels
 
 
 def from_levels(levels: list[Image.Image], width: int, height: int, gap: float) -> Image.Image:
-    """Lanczos from the smallest level at least ``gap`` times ``width``, as resize_raster does."""
+    """The level the workflow would pick (``pyramid_level``), resampled as it does (``resize_raster``)."""
     full = levels[0]
-    k = 0
-    while k + 1 < len(levels) and -(-full.width // 2 ** (k + 1)) >= width * gap:
-        k += 1
-    box = (0, 0, full.width / 2**k, full.height / 2**k)
-    return levels[k].resize((width, height), Image.Resampling.LANCZOS, box=box)
+    k = pyramid_level(full.width, width, gap, len(levels))
+    return resize_raster(Raster(levels[k], full.size, 2**k), width, height)
 
 
 def resampler(strategy: str, source: Path, full: Image.Image) -> Callable[[int, int], Image.Image]:
